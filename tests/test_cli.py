@@ -1,0 +1,56 @@
+"""The two Python entry points as a user runs them: help, quiet output, exit 2 with one-line errors."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from train import config
+
+
+def run(*args, **env):
+    """Run `python -m ...` from the project root with the environment a user would have."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "TFJS_BRIDGE"))}
+    return subprocess.run([sys.executable, "-m", *args], cwd=config.ROOT, capture_output=True, text=True,
+                          env={**clean, **env}, timeout=300)
+
+
+def test_train_help_documents_every_flag():
+    out = run("train", "--help").stdout
+    for flag in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--dataset", "--out"):
+        assert flag in out
+    assert "default: mlp 10" in out
+
+
+def test_train_is_quiet_and_prints_a_summary(tmp_path):
+    result = run("train", "linear", "--out", str(tmp_path / "lin"))
+    assert result.returncode == 0, result.stderr
+    assert "train loss" in result.stdout and str(tmp_path / "lin") in result.stdout
+    noisy = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert noisy == [], f"unexpected stderr output: {noisy[:5]}"
+
+
+def test_tape_demo_command():
+    result = run("train", "tape-demo")
+    assert result.returncode == 0 and "= 108" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "mlp", "--epochs", "0"], "must be at least 1"),
+        (["train", "mlp", "--learning-rate", "nan"], "finite number > 0"),
+        (["train", "mlp", "--batch-size", "many"], "not a whole number"),
+        (["train", "mlp", "--csv", "x.csv"], "--csv applies to the linear model only"),
+        (["train", "resnet"], "invalid choice"),
+        (["train", "linear", "--csv", "/nonexistent/data.csv"], "CSV not found"),
+        (["export", "/nonexistent/model"], "no trained model at /nonexistent/model"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].count("\n") == 0

@@ -1,0 +1,74 @@
+"""Keep TensorFlow's start-up chatter off CPU machines' terminals, without hiding real errors."""
+
+import contextlib
+import importlib
+import os
+import re
+import sys
+import tempfile
+
+# Lines TF 2.19 / jaxlib / TF-DF print at import time on a CPU-only machine; TF_CPP_MIN_LOG_LEVEL does not
+# reach them because absl logs them before its logging is initialised. Anything else is passed through.
+NOISE = re.compile(
+    r"absl::InitializeLog\(\)|Unable to register cu(DNN|BLAS|FFT) factory|computation placer already"
+    r" registered|oneDNN custom operations|This TensorFlow binary is optimized|TF-TRT Warning"
+    r"|Could not find cuda drivers|Number of eligible GPUs|single_machine\.cc:\d+\] Starting new session"
+    r"|To enable the following instructions: AVX|ydf\.readthedocs\.io|cuda_(dnn|blas|fft|executor)\.cc"
+)
+
+
+def verbose_requested() -> bool:
+    """True when the user asked to see TensorFlow's own logs (TFJS_BRIDGE_VERBOSE=1)."""
+    return os.environ.get("TFJS_BRIDGE_VERBOSE", "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def filtered_native_output():
+    """Capture what C++ and Python write to fds 1 and 2, then re-emit all but the known noise."""
+    if verbose_requested():
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved, captures = {}, {}
+    for fd in (1, 2):
+        saved[fd] = os.dup(fd)
+        captures[fd] = tempfile.TemporaryFile()
+        os.dup2(captures[fd].fileno(), fd)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd in (1, 2):
+            os.dup2(saved[fd], fd)
+            os.close(saved[fd])
+            captures[fd].seek(0)
+            kept = [ln for ln in captures[fd].read().decode(errors="replace").splitlines() if not NOISE.search(ln)]
+            captures[fd].close()
+            if kept:
+                os.write(fd, ("\n".join(kept) + "\n").encode())
+
+
+def quiet_import(module: str):
+    """Import a TensorFlow-family module with its import-time noise filtered out (unless verbose)."""
+    if module in sys.modules:
+        return sys.modules[module]
+    with filtered_native_output():
+        return importlib.import_module(module)
+
+
+def quiet_tensorflow() -> None:
+    """Set TF's log level (explicit user settings win) and import it quietly."""
+    # TF-DF (imported by tensorflowjs) prints a welcome banner, and where stdout is not a real file
+    # (pytest capture, some WSGI servers) it imports IPython to show it as HTML, which crashes without it.
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+    if not verbose_requested():
+        # Hides the oneDNN and CPU-feature notices TF logs after import, on every op's first run.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    quiet_import("tensorflow")
+    import absl.logging
+
+    if not verbose_requested():
+        absl.logging.set_verbosity(absl.logging.ERROR)
