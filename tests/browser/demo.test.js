@@ -107,6 +107,8 @@ describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
     assert.match(js, /^\d \(\d+\.\d%\)$/);
     assert.match(py, /^\d \(\d+\.\d%\)$/);
     assert.equal(js[0], py[0], 'tf.js and Python choose the same digit');
+    // The preprocessing (crop, 20x20, centre of mass) must make a drawn 7 look like MNIST's 7s.
+    assert.equal(js[0], '7', `drawn 7 classified as ${js}`);
     assert.match(await page.textContent('[data-testid=agreement]'), /^Same answer/);
   });
 
