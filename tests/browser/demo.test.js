@@ -1,52 +1,13 @@
 // Browser tests: the demo in Debian's headless Chromium (driven by playwright-core), served by the same
-// production server `make serve` starts. Requires /usr/bin/chromium (installed by `make setup-browser`).
+// production server `make serve` starts. Requires /usr/bin/chromium (`make test` installs it).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import { ROOT, launchChromium, startServer } from '../../web/node/server.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// As root in a container without network: no sandbox, and none of Chrome's background connections.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic', '--enable-unsafe-swiftshader'];
 const SCREENSHOT = path.join(ROOT, 'screenshots', 'demo.png');
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Start `python -m web.serve` and wait until it answers, or fail after timeoutMs. */
-async function startServer(port, timeoutMs = 90_000) {
-  const proc = spawn(path.join(ROOT, '.venv', 'bin', 'python'), ['-m', 'web.serve', '--port', String(port)],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  proc.stdout.on('data', (d) => { output += d; });
-  proc.stderr.on('data', (d) => { output += d; });
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`server exited (${proc.exitCode}): ${output}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/models`)).ok) return proc;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`server did not answer within ${timeoutMs} ms: ${output}`);
-}
 
 describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
   let server;
@@ -56,10 +17,8 @@ describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
   const consoleErrors = [];
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = await startServer(port);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    ({ proc: server, base } = await startServer());
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
     page.on('pageerror', (err) => consoleErrors.push(err.message));
