@@ -29,13 +29,21 @@ artifacts/%/run.json: $(TRAIN_SRC) | setup
 web/models/%/model.json: artifacts/%/run.json $(EXPORT_SRC) | setup
 	$(PY) -m export $*
 
-models: $(MODELS:%=web/models/%/model.json)
+# The MLP also ships as a layers model: trainable in tf.js (tests/js/trainable.test.js fits it).
+web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) | setup
+	$(PY) -m export mlp --format layers
+
+models: $(MODELS:%=web/models/%/model.json) web/models/mlp-layers/model.json
+
+# run.json files are make's intermediates here; without this make deletes them after exporting.
+.SECONDARY: $(MODELS:%=artifacts/%/run.json)
 
 # The demo always retrains and re-exports, so what it shows comes from this checkout's code.
 demo: setup
 	$(PY) -m train linear
 	$(PY) -m train mlp
 	$(PY) -m export $(MODELS)
+	$(PY) -m export mlp --format layers
 	npm run --silent verify
 ifeq ($(SERVE),1)
 	@$(MAKE) --no-print-directory serve

@@ -117,7 +117,7 @@ def test_layers_models_keep_training_in_tfjs(matrix, verified):
 
 
 def test_drift_beyond_a_quantized_tolerance_fails(matrix, tmp_path):
-    """Negative control: shifting one expected value of a uint8 export by 5x its tolerance (0.1 against 2e-2) must fail."""
+    """Negative control: shifting one expected value of a uint8 export by 4x its tolerance (0.2 against 5e-2) must fail."""
     import shutil
 
     out, metas = matrix
@@ -125,7 +125,7 @@ def test_drift_beyond_a_quantized_tolerance_fails(matrix, tmp_path):
     shutil.copytree(out / folder, tmp_path / folder)
     meta_file = tmp_path / folder / "metadata.json"
     meta = json.loads(meta_file.read_text())
-    meta["golden"]["outputs"][0] += 0.1
+    meta["golden"]["outputs"][0] += 0.2
     meta_file.write_text(json.dumps(meta))
     result = subprocess.run(["node", "web/verify.js", "--models", str(tmp_path), "--backends", "cpu"],
                             cwd=config.ROOT, capture_output=True, text=True, timeout=120)

@@ -40,7 +40,7 @@ def user_exports(user_models, tmp_path_factory):
     assert main([str(user_models / "digits"), "--out", str(out), "--golden-inputs", str(user_models / "digits_inputs.npy")]) == 0
     assert main([str(user_models / "cnn.keras"), "--out", str(out), "--format", "both", "--quantize", "float16",
                  "--shard-size", "1000", "--name", "cnn-f16"]) == 2  # --name needs a single format
-    assert main([str(user_models / "cnn.keras"), "--out", str(out), "--format", "graph", "--quantize", "float16",
+    assert main([str(user_models / "cnn.keras"), "--out", str(out), "--format", "layers", "--quantize", "float16",
                  "--shard-size", "1000", "--name", "cnn-f16"]) == 0
     return out
 

@@ -9,14 +9,15 @@
 // Quantized weights (--quantize) are compared with the float32 model's outputs, so the check bounds the
 // quantization error as well as the conversion. Their tolerances are relative: multiplied by
 // max(1, largest |expected output|), since rounding a weight moves an output in proportion to its size.
-// Measured max |Δ| (tests/test_export_matrix.py, graph and layers, Keras 3 and tf_keras, cpu and wasm;
-// linear given relative to its outputs of ~20.8):
-//   float16: MLP 2.65e-4, CNN 4.0e-5, linear 2.0e-4  → 1e-3
-//   uint16:  MLP 1.02e-4, CNN 3.6e-6, linear 3.1e-6  → 5e-4
-//   uint8:   MLP 4.71e-3, CNN 1.2e-3, linear 8.4e-4  → 2e-2
-// Each is about 4x the largest measurement. uint8 is a loose bound on its own (a 1e-2 error passes), so
-// classifiers must also keep their argmax (ARGMAX_MIN), and the export records the test-accuracy change.
-export const TOLERANCES = { float32: 1e-4, float16: 1e-3, uint16: 5e-4, uint8: 2e-2 };
+// Measured max |Δ| over graph and layers, Keras 3 and tf_keras, cpu and wasm (tests/test_export_matrix.py's
+// 2-epoch MLP, 16x16 CNN and linear model, plus the default 10-epoch MLP from `make models`; the linear
+// model's figure is relative to its outputs of ~20.8):
+//   float16: MLP 2.65e-4 (2 epochs) / 2.91e-4 (10 epochs), CNN 4.0e-5, linear 2.0e-4  → 1e-3
+//   uint16:  MLP 1.02e-4 / 1.02e-4, CNN 3.6e-6, linear 3.1e-6                        → 5e-4
+//   uint8:   MLP 4.71e-3 / 1.18e-2, CNN 1.2e-3, linear 8.4e-4                        → 5e-2
+// Each is 3-5x the largest measurement. uint8's bound is loose on its own (a wrong weight can hide under
+// it), so classifiers must also keep their argmax (ARGMAX_MIN) and the export records the test-accuracy change.
+export const TOLERANCES = { float32: 1e-4, float16: 1e-3, uint16: 5e-4, uint8: 5e-2 };
 // Classifiers must keep their argmax on the goldens: every row for float32, >= 99% once weights are rounded.
 export const ARGMAX_MIN = { float32: 1, float16: 0.99, uint16: 0.99, uint8: 0.99 };
 
