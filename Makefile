@@ -39,14 +39,19 @@ artifacts/%/run.json: $(TRAIN_SRC) | setup
 web/models/%/model.json: artifacts/%/run.json $(EXPORT_SRC) | setup
 	$(PY) -m export $*
 
+# The MLP also ships as a layers model: trainable in tf.js (tests/js/trainable.test.js fits it).
+web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) | setup
+	$(PY) -m export mlp --format layers
+
 # Artifacts are listed too: the web app's Python predictions use them, so they must exist (and survive).
-models: $(MODELS:%=artifacts/%/run.json) $(MODELS:%=web/models/%/model.json)
+models: $(MODELS:%=artifacts/%/run.json) $(MODELS:%=web/models/%/model.json) web/models/mlp-layers/model.json
 
 # The demo always retrains and re-exports, so what it shows comes from this checkout's code.
 demo: setup
 	$(PY) -m train linear
 	$(PY) -m train mlp
 	$(PY) -m export $(MODELS)
+	$(PY) -m export mlp --format layers
 	npm run --silent verify
 ifeq ($(SERVE),1)
 	$(PY) -m web.serve --host $(HOST) --port $(PORT)

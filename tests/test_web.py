@@ -1,6 +1,7 @@
 """The Flask app: page, files, headers, the model list and the prediction API's answers and refusals."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -129,6 +130,24 @@ def test_oversized_body_is_413_json(client):
 
 
 def test_missing_python_counterpart_is_404(exported, tmp_path):
-    app = create_app({"TESTING": True, "MODELS_DIR": exported, "ARTIFACTS_DIR": tmp_path})
+    shutil.copytree(exported / "linear", tmp_path / "models" / "linear")
+    meta_file = tmp_path / "models" / "linear" / "metadata.json"
+    meta = json.loads(meta_file.read_text())
+    meta["saved_model"] = str(tmp_path / "gone")
+    meta_file.write_text(json.dumps(meta))
+    app = create_app({"TESTING": True, "MODELS_DIR": tmp_path / "models", "ARTIFACTS_DIR": tmp_path})
+    assert app.test_client().get("/api/models").get_json()["models"][0]["python"] is False
     answer = post(app.test_client(), "linear", {"inputs": [1, 2, 3]})
-    assert answer.status_code == 404 and "python -m train linear" in answer.get_json()["error"]
+    assert answer.status_code == 404 and "python -m train" in answer.get_json()["error"]
+
+
+def test_layers_export_predicts_with_its_source_saved_model(artifacts, tmp_path):
+    """A folder named differently from its artifact (mlp-layers) still finds its Python counterpart."""
+    from export.convert import export_source
+    from export.sources import from_artifact
+
+    export_source(from_artifact(artifacts / "mlp"), tmp_path, fmt="layers")
+    app = create_app({"TESTING": True, "MODELS_DIR": tmp_path, "ARTIFACTS_DIR": tmp_path / "elsewhere"})
+    assert [m["name"] for m in app.test_client().get("/api/models").get_json()["models"]] == ["mlp-layers"]
+    answer = post(app.test_client(), "mlp-layers", {"inputs": [[0.0] * 28] * 28})
+    assert answer.status_code == 200 and len(answer.get_json()["outputs"][0]) == 10

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from train import config as project
+
 # Model names are folder names written by the exporter; anything else (../, /, %2e) is refused before any
 # filesystem access, so requests cannot reach outside the models folder.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -73,19 +75,22 @@ class Store:
             "bytes": sum(f.get("bytes", 0) for f in meta.get("files", [])),
             "goldens": meta.get("golden", {}).get("count"),
             "training": meta.get("training", {}).get("final"),
-            "python": self.saved_model_dir(name).is_dir(),
+            "python": self.saved_model_dir(name, meta).is_dir(),
         }
 
-    def saved_model_dir(self, name: str) -> Path:
-        """Where the model's Python counterpart lives: the artifact it was exported from."""
+    def saved_model_dir(self, name: str, meta: dict) -> Path:
+        """The model's Python counterpart: the SavedModel it was exported from (metadata says where)."""
+        if meta.get("saved_model"):
+            path = Path(meta["saved_model"])
+            return path if path.is_absolute() else project.ROOT / path
         return self.artifacts_dir / name / "saved_model"
 
-    def serving_fn(self, name: str):
+    def serving_fn(self, name: str, meta: dict):
         """The SavedModel's serving function, loaded once per version of the file."""
-        path = self.saved_model_dir(name)
+        path = self.saved_model_dir(name, meta)
         pb = path / "saved_model.pb"
         if not pb.is_file():
-            raise ModelError(404, f"no Python model for {name}: train it with `python -m train {name}`")
+            raise ModelError(404, f"no Python model for {name} (looked in {path}): train it, e.g. `python -m train mlp`")
         mtime = pb.stat().st_mtime
         with self._lock:
             cached = self._loaded.get(name)
@@ -102,7 +107,7 @@ class Store:
     def predict(self, name: str, inputs: np.ndarray) -> np.ndarray:
         """Run the Python counterpart on a validated float32 batch."""
         meta = self.metadata(name)
-        fn = self.serving_fn(name)
+        fn = self.serving_fn(name, meta)
         import tensorflow as tf
 
         result = fn(**{meta["input"]["name"]: tf.constant(inputs)})
