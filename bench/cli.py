@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no exported models: run `make models` first", file=sys.stderr)
         return 2
 
-    from bench import inference, report, training
+    from bench import exporting, inference, report, training
     from train.data import load_offline_mnist
 
     results = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     step(f"training throughput: {len(training.VARIANTS)} loops x batch {batches}, {len(x):,} examples")
     info, rows = training.bench_training(x, y, batches, repeats)
     results["training"] = {**info, "rows": rows, "examples": len(x), "repeats": repeats}
+
+    step("export: converter time, bytes and accuracy per quantization mode (MLP)")
+    results["export"] = exporting.bench_export(config.ARTIFACTS / "mlp", exporting.MODES[:1] + ["uint8"] if args.smoke else exporting.MODES)
 
     step("inference: TF-Python")
     inf = inference.bench_python(config.WEB_MODELS, config.ARTIFACTS, args.smoke)
@@ -91,7 +94,10 @@ def figures(results: dict) -> dict:
     inf = [r for r in results["inference"] if r["model"] == "mlp"]
     py = next(r for r in inf if r["runtime"] == "python")
     node = [r for r in inf if r["runtime"] == "node"]
+    uint8 = next((r for r in results.get("export", []) if r["quantization"] == "uint8"), {})
     return {
+        "uint8_bytes_fraction": uint8.get("bytes_fraction"),
+        "uint8_accuracy_loss_pt": None if uint8.get("accuracy_change_pt") is None else -uint8["accuracy_change_pt"],
         "tape_vs_fit": tape.get("vs_fit"),
         "tape_fraction_of_limit": tape["fraction_of_limit"],
         "node_vs_python_batch1": min(r["batch1_ms"]["median"] for r in node) / py["batch1_ms"]["median"],

@@ -66,7 +66,7 @@ def markdown(results: dict) -> str:
                        r["big_batch_ms"]["median"], r["examples_per_sec"]] for r in inf]))
     if results.get("export"):
         out.append("\n## Export\n")
-        out.append(table(["model", "quantization", "bytes", "of float32", "converter s", "test accuracy", "change (pt)"],
+        out.append(table(["model", "quantization", "bytes", "of float32", "export s (incl. accuracy check)", "test accuracy", "change (pt)"],
                          [[r["model"], r["quantization"], r["bytes"], r["bytes_fraction"], r["seconds"],
                            r.get("accuracy"), r.get("accuracy_change_pt")] for r in results["export"]]))
     if results.get("notes"):
