@@ -1,5 +1,6 @@
 // npm test: every model under web/models/ matches Python on cpu and wasm, plus the harness's own checks.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,12 +80,14 @@ describe('loading from disk without tfjs-node', () => {
     const whole = await readFile(path.join(dir, group.paths[0]));
     const cut = [0, 1000, 150000, whole.length];
     const names = [];
+    meta.files = []; // each part recorded correctly, so only the order can be wrong
     for (let i = 0; i < 3; i++) {
       names.push(`part${i}.bin`);
-      await writeFile(path.join(dir, names[i]), whole.subarray(cut[i], cut[i + 1]));
+      const part = whole.subarray(cut[i], cut[i + 1]);
+      await writeFile(path.join(dir, names[i]), part);
+      meta.files.push({ path: names[i], bytes: part.length, sha256: createHash('sha256').update(part).digest('hex') });
     }
     group.paths = order.map((i) => names[i]);
-    meta.files = []; // integrity is tested elsewhere; this checks reassembly order only
     await writeFile(path.join(dir, 'model.json'), JSON.stringify(modelJson));
     await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(meta));
     return dir;
