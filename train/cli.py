@@ -132,7 +132,7 @@ def train(command: str, cfg: config.TrainConfig, csv: Path | None, progress: boo
     if command == "mobilenet":
         from train.mobilenet import train_and_save_mobilenet
 
-        return train_and_save_mobilenet(cfg, progress=progress)
+        return train_and_save_mobilenet(cfg, progress=progress, log_epochs=log_epochs)
     from train.run import train_and_save
 
     return train_and_save(command, cfg, csv=csv, progress=progress, log_epochs=log_epochs)

@@ -6,6 +6,7 @@ import os
 import tensorflow as tf
 
 from train import config
+from train.quiet import filtered_native_output
 
 
 class DeviceError(RuntimeError):
@@ -66,7 +67,8 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
         options = tf.distribute.experimental.CommunicationOptions(
             implementation=tf.distribute.experimental.CommunicationImplementation.RING
         )
-        return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+        with filtered_native_output():  # the gRPC server logs its start through absl, past TF_CPP_MIN_LOG_LEVEL
+            return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     raise DeviceError(f"unknown strategy {name!r}: choose from {', '.join(config.STRATEGIES)}")
 
 

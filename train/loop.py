@@ -146,8 +146,9 @@ def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True
         train_loss = tf.keras.metrics.Mean(name="loss")
         test_loss = tf.keras.metrics.Mean(name="test_loss")
         metric = task.metric()
-        state = Progress()
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state.trackables())
+    # Outside the scope: plain host-side counters, equal on every worker; collectives cannot carry strings.
+    state = Progress()
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state.trackables())
     manager = open_checkpoints(checkpoint, run_dir, task, cfg, writer=chief) if run_dir else None
     writer = tf.summary.create_file_writer(str(Path(run_dir) / "logs")) if run_dir and chief else None
     train_step = make_train_step(strategy, model, optimizer, task.per_example_loss, train_loss)
