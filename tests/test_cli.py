@@ -6,7 +6,8 @@ from helpers import run
 
 def test_train_help_documents_every_flag():
     out = run("train", "--help").stdout
-    for flag in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--dataset", "--out"):
+    for flag in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--dataset", "--out", "--strategy",
+                 "--virtual-devices", "--memory-limit", "--checkpoint-every", "--resume", "--run-dir", "--image-size"):
         assert flag in out
     assert "default: mlp 10" in out
 

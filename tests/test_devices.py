@@ -121,7 +121,9 @@ def test_two_workers_on_localhost_train_identically_and_only_the_chief_writes(tm
     assert other["written to"].startswith("nothing")
 
 
-def test_multiworker_without_tf_config_is_a_clear_error():
-    result = run("train", "mlp", "--strategy", "multiworker")
+@pytest.mark.parametrize("tf_config, message", [(None, "needs TF_CONFIG"), ("{", "TF_CONFIG is not valid"),
+                                                 ('{"cluster": {}}', "TF_CONFIG is not valid")])
+def test_multiworker_without_a_usable_tf_config_is_a_clear_error(tf_config, message):
+    result = run("train", "mlp", "--strategy", "multiworker", **({"TF_CONFIG": tf_config} if tf_config else {}))
     assert result.returncode == 2
-    assert "needs TF_CONFIG" in result.stderr and "Traceback" not in result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -165,7 +165,7 @@ def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True
     # One bar per epoch when epochs have many steps; one bar over all epochs when each is a single step.
     per_epoch_bars = steps > 1
     first = int(state.epoch.numpy()) + 1
-    if cfg.resume and log_epochs:
+    if cfg.resume:
         print(f"{task.name} resumed at step {int(state.step.numpy())} (epoch {first}, batch {int(state.batch.numpy())})", flush=True)
     overall = tqdm(total=cfg.epochs, initial=first - 1, desc=task.name, unit="epoch", disable=not progress or per_epoch_bars)
     history = state.records()

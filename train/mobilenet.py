@@ -9,7 +9,7 @@ import tensorflow as tf
 from train import config, devices
 from train.config import TrainConfig
 from train.data import DataError
-from train.loop import throughput
+from train.loop import TrainingError, throughput
 from train.run import run_record, save_run
 from train.tasks import mobilenet_task
 
@@ -108,8 +108,6 @@ def train_and_save_mobilenet(cfg: TrainConfig, progress: bool = True, log_epochs
     )
     history = epoch_records(fitted.history, timer.rates)
     if not np.isfinite(history[-1]["loss"]):
-        from train.loop import TrainingError
-
         raise TrainingError(f"loss became {history[-1]['loss']}; lower --learning-rate (now {cfg.learning_rate:g})")
     record = run_record(task, cfg, history, time.perf_counter() - started, out, data, strategy)
     golden = list(test.take(config.MOBILENET_GOLDEN_COUNT).as_numpy_iterator())
