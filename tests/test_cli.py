@@ -39,6 +39,7 @@ def test_tape_demo_command():
         (["train", "mlp", "--image-size", "64"], "--image-size applies to mobilenet only"),
         (["train", "mobilenet", "--image-size", "16"], "at least 32"),
         (["train", "mobilenet", "--resume"], "apply to the tape loops"),
+        (["train", "devices", "--memory-limit", "512"], "give both"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args, message):

@@ -123,6 +123,8 @@ def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error("--image-size applies to mobilenet only")
     if args.image_size is not None and args.image_size < 32:
         parser.error("--image-size must be at least 32 (MobileNetV2's smallest input)")
+    if args.memory_limit is not None and not args.virtual_devices:
+        parser.error("--memory-limit sizes the logical GPUs made by --virtual-devices; give both")
     if (args.resume or args.checkpoint_every) and args.command == "mobilenet":
         parser.error("--resume and --checkpoint-every apply to the tape loops (linear, mlp) only")
 
