@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 SERVE ?= 1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHROMIUM ?= /usr/bin/chromium
 MODELS := linear mlp
 TRAIN_SRC := $(wildcard train/*.py)
 EXPORT_SRC := $(wildcard export/*.py)
@@ -14,13 +17,20 @@ setup: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check pip==26.3
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -qq --disable-pip-version-check pip==26.3
+	$(PY) -m pip install -qq --disable-pip-version-check -r requirements.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download needs internet).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	else echo "error: browser tests need Debian's chromium: run 'apt-get install chromium' as root" >&2; exit 2; fi; \
+	echo "installing Debian's chromium for the browser tests"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
 
 # Trained artifacts and exported models, rebuilt only when missing or when their code changed.
 artifacts/%/run.json: $(TRAIN_SRC) | setup
@@ -29,28 +39,35 @@ artifacts/%/run.json: $(TRAIN_SRC) | setup
 web/models/%/model.json: artifacts/%/run.json $(EXPORT_SRC) | setup
 	$(PY) -m export $*
 
-models: $(MODELS:%=web/models/%/model.json)
+# The MLP also ships as a layers model: trainable in tf.js (tests/js/trainable.test.js fits it).
+web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) | setup
+	$(PY) -m export mlp --format layers
+
+# Artifacts are listed too: the web app's Python predictions use them, so they must exist (and survive).
+models: $(MODELS:%=artifacts/%/run.json) $(MODELS:%=web/models/%/model.json) web/models/mlp-layers/model.json
 
 # The demo always retrains and re-exports, so what it shows comes from this checkout's code.
 demo: setup
 	$(PY) -m train linear
 	$(PY) -m train mlp
 	$(PY) -m export $(MODELS)
+	$(PY) -m export mlp --format layers
 	npm run --silent verify
 ifeq ($(SERVE),1)
-	@$(MAKE) --no-print-directory serve
+	$(PY) -m web.serve --host $(HOST) --port $(PORT)
 endif
 
 verify: models
 	npm run --silent verify
 
-test: setup models
+test: setup models $(CHROMIUM)
 	$(PY) -m pytest
 	npm test
+	CHROMIUM_PATH=$(CHROMIUM) npm run test:browser
 
-serve:
-	@if [ -f web/__init__.py ]; then $(PY) -m web.serve; \
-	else echo "The web demo is not built yet (models are in web/models/, verified above)."; fi
+# The demo behind waitress (production WSGI server); `flask --app web run` is the development server.
+serve: setup models
+	$(PY) -m web.serve --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf artifacts web/models .pytest_cache

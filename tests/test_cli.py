@@ -40,6 +40,9 @@ def test_tape_demo_command():
         (["train", "mobilenet", "--image-size", "16"], "at least 32"),
         (["train", "mobilenet", "--resume"], "apply to the tape loops"),
         (["train", "devices", "--memory-limit", "512"], "give both"),
+        (["export", "README.md"], "unsupported file type '.md'"),
+        (["export", "mlp", "--quantize", "int4"], "mode must be one of float16, uint16, uint8"),
+        (["export", "README.md", "--shard-size", "0"], "--shard-size must be a positive number of bytes"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args, message):
@@ -48,3 +51,12 @@ def test_bad_input_exits_2_without_traceback(args, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].count("\n") == 0
+
+
+def test_export_both_formats_quantized_is_quiet(tmp_path):
+    assert run("train", "linear", "--out", str(tmp_path / "lin"), "--no-progress").returncode == 0
+    result = run("export", str(tmp_path / "lin"), "--format", "both", "--quantize", "uint8", "--out", str(tmp_path / "web"))
+    assert result.returncode == 0, result.stderr
+    assert [ln for ln in result.stderr.splitlines() if ln.strip()] == []
+    assert "linear-layers  layers  keras3  uint8" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "web").iterdir()) == ["linear", "linear-layers"]

@@ -59,7 +59,7 @@ def test_failed_export_keeps_previous_model(exported, artifacts, tmp_path, monke
 
     before = (exported / "mlp" / "metadata.json").read_bytes()
 
-    def broken(saved_model_dir, out_dir):
+    def broken(saved_model_dir, out_dir, *options):
         (out_dir / "model.json").write_text("{half")
         raise RuntimeError("converter crashed")
 

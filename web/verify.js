@@ -1,4 +1,5 @@
 // npm run verify [-- --models DIR] [--backends cpu,wasm]: parity of every exported model, as a table.
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -24,6 +25,9 @@ if (unknown.length || !backends.length) fail(`unknown backend '${unknown}': choo
 const rows = await verifyAll(path.resolve(options.models), backends);
 if (!rows.length) fail(`no exported models under ${options.models}: run \`make demo SERVE=0\` or \`python -m export\``, 2);
 console.log(formatTable(rows));
+// The web app shows each model's last parity status from this file (GET /api/models).
+const report = { verified_at: new Date().toISOString(), rows };
+await writeFile(path.join(path.resolve(options.models), 'parity-report.json'), `${JSON.stringify(report, null, 1)}\n`);
 const failed = rows.filter((r) => !r.pass).length;
 console.log(failed ? `\n${failed} of ${rows.length} checks FAILED` : `\nall ${rows.length} checks passed`);
 process.exit(failed ? 1 : 0);

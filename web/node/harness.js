@@ -46,16 +46,17 @@ export async function verifyAll(root = MODELS_ROOT, backends = BACKENDS) {
   return rows;
 }
 
-/** Fixed-width table: model × backend × max |Δ| (with tolerance, argmax agreement, leaks, verdict). */
+/** Fixed-width table: model × format × quantization × backend × max |Δ| × argmax × bytes (and leaks, verdict). */
 export function formatTable(rows) {
-  const header = ['model', 'backend', 'goldens', 'max |Δ|', 'tolerance', 'argmax', 'leaked', 'ms', 'result'];
+  const header = ['model', 'format', 'quant', 'backend', 'goldens', 'max |Δ|', 'tolerance', 'argmax', 'bytes', 'leaked', 'ms', 'result'];
   const body = rows.map((r) =>
     r.error
-      ? [r.model, r.backend, '-', '-', '-', '-', '-', '-', `FAIL: ${r.error}`]
+      ? [r.model, r.format ?? '-', r.quantization ?? '-', r.backend, '-', '-', '-', '-', '-', '-', '-', `FAIL: ${r.error}`]
       : [
-          r.model, r.backend, String(r.count), r.maxAbsDiff.toExponential(2), r.tolerance.toExponential(0),
+          r.model, r.format, r.quantization, r.backend, String(r.count), r.maxAbsDiff.toExponential(2),
+          r.tolerance.toExponential(1),
           r.argmaxAgreement === null ? 'n/a' : `${(100 * r.argmaxAgreement).toFixed(1)}%`,
-          String(r.leakedTensors), r.ms.toFixed(1), r.pass ? 'pass' : 'FAIL',
+          r.bytes.toLocaleString('en-US'), String(r.leakedTensors), r.ms.toFixed(1), r.pass ? 'pass' : 'FAIL',
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
+import { assembleArtifacts, modelFromArtifacts } from '../static/js/artifacts.js';
+
 /** Parse a JSON file, naming the file in any error. */
 export async function readJson(file) {
   let text;
@@ -19,61 +21,29 @@ export async function readJson(file) {
   }
 }
 
-/** Read a shard and check it against the byte length and sha256 recorded at export. */
-async function readShard(dir, rel, expected) {
-  const file = path.join(dir, rel);
-  let bytes;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new Error(`${file}: weight shard missing (${err.code ?? err.message})`);
-  }
-  if (expected) {
-    if (bytes.length !== expected.bytes) {
-      throw new Error(`${file}: ${bytes.length} bytes, metadata says ${expected.bytes} (truncated or replaced)`);
-    }
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== expected.sha256) throw new Error(`${file}: sha256 mismatch, the shard's bytes were altered`);
-  }
-  return bytes;
-}
-
-/** model.json, metadata.json and the shards of one model folder, concatenated in manifest order. */
+/** model.json and metadata.json of one folder, with its verified shards as ModelArtifacts. */
 export async function readModelDir(dir) {
   const modelJson = await readJson(path.join(dir, 'model.json'));
   const meta = await readJson(path.join(dir, 'metadata.json'));
-  if (!Array.isArray(modelJson.weightsManifest)) throw new Error(`${path.join(dir, 'model.json')}: no weightsManifest`);
-  const recorded = new Map((meta.files ?? []).map((f) => [f.path, f]));
-  const weightSpecs = [];
-  const shards = [];
-  for (const group of modelJson.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const rel of group.paths) shards.push(await readShard(dir, rel, recorded.get(rel)));
-  }
-  const weightData = Buffer.concat(shards);
-  return {
-    meta,
-    artifacts: {
-      modelTopology: modelJson.modelTopology,
-      format: modelJson.format,
-      generatedBy: modelJson.generatedBy,
-      convertedBy: modelJson.convertedBy,
-      signature: modelJson.signature,
-      userDefinedMetadata: modelJson.userDefinedMetadata,
-      modelInitializer: modelJson.modelInitializer,
-      weightSpecs,
-      // A standalone ArrayBuffer: a Buffer may be a view into a larger shared pool.
-      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+  const where = (rel) => path.join(dir, rel);
+  const artifacts = await assembleArtifacts(modelJson, meta, {
+    where,
+    sha256: async (bytes) => createHash('sha256').update(bytes).digest('hex'),
+    readShard: async (rel) => {
+      try {
+        return new Uint8Array(await readFile(where(rel)));
+      } catch (err) {
+        throw new Error(`${where(rel)}: weight shard missing (${err.code ?? err.message})`);
+      }
     },
-  };
+  });
+  return { meta, artifacts };
 }
 
 /** Load a model folder into tf.js; returns { model, meta }. */
 export async function loadModelDir(tf, dir) {
   const { meta, artifacts } = await readModelDir(dir);
-  const handler = tf.io.fromMemory(artifacts);
-  const model = meta.format === 'layers' ? await tf.loadLayersModel(handler) : await tf.loadGraphModel(handler);
-  return { model, meta };
+  return { model: await modelFromArtifacts(tf, artifacts, meta), meta };
 }
 
 /** Model folders (those holding a metadata.json) directly under root, sorted by name. */

@@ -1,0 +1,110 @@
+"""`python -m bench`: measure training, inference and export on this machine; write results and report."""
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from train import config
+
+OUT = config.ROOT / "bench"
+
+
+def machine() -> dict:
+    """CPU model, core count and memory of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    except (OSError, ValueError):
+        mem = float("nan")
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem}
+
+
+def versions() -> dict:
+    """Versions of what is being measured."""
+    import tensorflow as tf
+
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"tensorflow": tf.__version__, "tfjs": "4.22.0", "node": node, "python": platform.python_version()}
+
+
+def step(message: str) -> None:
+    """One progress line per stage on stderr (each stage takes seconds to minutes)."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every benchmark; return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the scripts run (figures meaningless)")
+    parser.add_argument("--out", type=Path, help="output folder (default: bench/; smoke runs need an explicit one)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per training variant (default: 5)")
+    args = parser.parse_args(argv)
+    if args.smoke and args.out is None:
+        parser.error("--smoke needs --out (smoke figures must not replace the real report)")
+    out = args.out or OUT
+    if not (config.WEB_MODELS / "mlp" / "metadata.json").is_file():
+        print("error: no exported models: run `make models` first", file=sys.stderr)
+        return 2
+
+    from bench import exporting, inference, report, training
+    from train.data import load_offline_mnist
+
+    results = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+               "smoke": args.smoke, "machine": machine(), "versions": versions(), "notes": []}
+    split = load_offline_mnist()
+    x, y = (split.x_train[:512], split.y_train[:512]) if args.smoke else (split.x_train, split.y_train)
+    batches = [config.DEFAULTS["mlp"].batch_size] + ([] if args.smoke else [100])
+    repeats = 1 if args.smoke else args.repeats
+    step(f"training throughput: {len(training.VARIANTS)} loops x batch {batches}, {len(x):,} examples")
+    info, rows = training.bench_training(x, y, batches, repeats)
+    results["training"] = {**info, "rows": rows, "examples": len(x), "repeats": repeats}
+
+    step("export: converter time, bytes and accuracy per quantization mode (MLP)")
+    results["export"] = exporting.bench_export(config.ARTIFACTS / "mlp", exporting.MODES[:1] + ["uint8"] if args.smoke else exporting.MODES)
+
+    step("inference: TF-Python")
+    inf = inference.bench_python(config.WEB_MODELS, config.ARTIFACTS, args.smoke)
+    step("inference: tf.js in Node")
+    inf += inference.bench_node(config.WEB_MODELS, args.smoke)
+    step("inference: tf.js in headless Chromium")
+    inf += inference.bench_browser(args.smoke)
+    results["inference"] = inf
+
+    results["figures"] = figures(results)
+    results["targets"] = report.judge(results["figures"])
+    report.write(results, out)
+    step(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+    print(report.markdown(results))
+    return 0
+
+
+def figures(results: dict) -> dict:
+    """The ratios the targets are stated in."""
+    default_batch = config.DEFAULTS["mlp"].batch_size
+    rows = [r for r in results["training"]["rows"] if r["batch_size"] == default_batch]
+    tape = next(r for r in rows if r["variant"] == training_default())
+    inf = [r for r in results["inference"] if r["model"] == "mlp"]
+    py = next(r for r in inf if r["runtime"] == "python")
+    node = [r for r in inf if r["runtime"] == "node"]
+    uint8 = next((r for r in results.get("export", []) if r["quantization"] == "uint8"), {})
+    return {
+        "uint8_bytes_fraction": uint8.get("bytes_fraction"),
+        "uint8_accuracy_loss_pt": None if uint8.get("accuracy_change_pt") is None else -uint8["accuracy_change_pt"],
+        "tape_vs_fit": tape.get("vs_fit"),
+        "tape_fraction_of_limit": tape["fraction_of_limit"],
+        "node_vs_python_batch1": min(r["batch1_ms"]["median"] for r in node) / py["batch1_ms"]["median"],
+        "node_vs_python_big": min(r["big_batch_ms"]["median"] for r in node) / py["big_batch_ms"]["median"],
+    }
+
+
+def training_default() -> str:
+    """Which benchmark variant `python -m train` uses by default."""
+    return "tf.function"

@@ -1,0 +1,33 @@
+"""Export cost per quantization mode: converter time, bytes against float32, and the MLP's accuracy change."""
+
+import tempfile
+import time
+from pathlib import Path
+
+from export.convert import export_source
+from export.sources import from_artifact
+from export.weights import parse_quantize
+
+MODES = [None, "float16", "uint16", "uint8"]
+
+
+def bench_export(artifact: Path, modes=MODES) -> list[dict]:
+    """Export the artifact once per mode into a temp folder; time it and read size and accuracy from metadata."""
+    source = from_artifact(artifact)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in modes:
+            started = time.perf_counter()
+            [meta] = export_source(source, Path(tmp), qmap=parse_quantize([mode] if mode else None),
+                                   folder=f"{source.name}-{mode or 'float32'}")
+            seconds = time.perf_counter() - started
+            row = {"model": source.name, "quantization": mode or "float32", "seconds": seconds,
+                   "bytes": meta["bytes"]["on_disk"], "bytes_fraction": meta["bytes"]["ratio"]}
+            accuracy = meta.get("accuracy")
+            if accuracy:
+                row.update(accuracy=accuracy["exported"], accuracy_change_pt=100 * accuracy["change"])
+            else:
+                row["accuracy"] = source.run.get("final", {}).get("test_accuracy")
+                row["accuracy_change_pt"] = 0.0 if mode is None else None
+            rows.append(row)
+    return rows

@@ -1,0 +1,93 @@
+// Browser tests: the demo in Debian's headless Chromium (driven by playwright-core), served by the same
+// production server `make serve` starts. Requires /usr/bin/chromium (`make test` installs it).
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { ROOT, launchChromium, startServer } from '../../web/node/server.js';
+
+const SCREENSHOT = path.join(ROOT, 'screenshots', 'demo.png');
+
+describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
+  let server;
+  let browser;
+  let page;
+  let base;
+  const consoleErrors = [];
+
+  before(async () => {
+    ({ proc: server, base } = await startServer());
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+    page.on('pageerror', (err) => consoleErrors.push(err.message));
+    page.on('response', (res) => { if (res.status() >= 400) consoleErrors.push(`HTTP ${res.status()} ${res.url()}`); });
+    await page.goto(base);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.kill('SIGTERM');
+  });
+
+  test('page is cross-origin isolated so wasm may use threads', async () => {
+    assert.equal(await page.evaluate(() => window.crossOriginIsolated), true);
+    assert.match(await page.textContent('[data-testid=backend-status]'), /wasm ready · SIMD on · threads on/);
+  });
+
+  test('parity panel passes for every model on cpu, wasm and webgl', async () => {
+    await page.click('[data-testid=run-parity-all]');
+    await page.waitForSelector('[data-testid=parity][data-state="done"]', { timeout: 180_000 });
+    const results = await page.evaluate(() => window.parityResults);
+    const models = (await (await fetch(`${base}/api/models`)).json()).models.map((m) => m.name);
+    assert.equal(results.length, models.length * 3);
+    for (const r of results) {
+      assert.ok(r.pass, `${r.model} on ${r.backend}: ${r.error ?? `max |Δ| ${r.maxAbsDiff}, argmax ${r.argmaxAgreement}`}`);
+    }
+    assert.deepEqual([...new Set(results.map((r) => r.backend))], ['cpu', 'wasm', 'webgl']);
+    console.log(results.map((r) => `${r.model}/${r.backend}: max |Δ| ${r.maxAbsDiff.toExponential(2)}`).join('; '));
+  });
+
+  test('drawing a digit with the mouse gives predictions from tf.js and from Flask', async () => {
+    const box = await page.locator('[data-testid=pad]').boundingBox();
+    // A "7": a top bar, then a diagonal down to the left.
+    const stroke = [[0.25, 0.2], [0.75, 0.2], [0.6, 0.5], [0.45, 0.85]];
+    await page.mouse.move(box.x + stroke[0][0] * box.width, box.y + stroke[0][1] * box.height);
+    await page.mouse.down();
+    for (const [fx, fy] of stroke.slice(1)) {
+      await page.mouse.move(box.x + fx * box.width, box.y + fy * box.height, { steps: 12 });
+    }
+    await page.mouse.up();
+    await page.waitForFunction(() => !['–', '…'].includes(document.querySelector('[data-testid=py-pred]').textContent));
+    const js = await page.textContent('[data-testid=js-pred]');
+    const py = await page.textContent('[data-testid=py-pred]');
+    assert.match(js, /^\d \(\d+\.\d%\)$/);
+    assert.match(py, /^\d \(\d+\.\d%\)$/);
+    assert.equal(js[0], py[0], 'tf.js and Python choose the same digit');
+    // The preprocessing (crop, 20x20, centre of mass) must make a drawn 7 look like MNIST's 7s.
+    assert.equal(js[0], '7', `drawn 7 classified as ${js}`);
+    assert.match(await page.textContent('[data-testid=agreement]'), /^Same answer/);
+  });
+
+  test('a random test digit is classified the same way by both sides', async () => {
+    await page.click('[data-testid=random-digit]');
+    await page.waitForFunction(() => document.querySelector('#py-ms').textContent.includes('round trip'));
+    await page.waitForFunction(() => document.querySelector('[data-testid=agreement]').textContent.startsWith('Same'));
+  });
+
+  test('the linear model predicts in the browser and in Python', async () => {
+    await page.click('#linear-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=linear-py]').textContent !== '–');
+    const js = parseFloat(await page.textContent('[data-testid=linear-js]'));
+    const py = parseFloat(await page.textContent('[data-testid=linear-py]'));
+    assert.ok(Number.isFinite(js) && Math.abs(js - py) < 1e-3, `${js} vs ${py}`);
+  });
+
+  test('a screenshot of the page is saved', async () => {
+    await mkdir(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    assert.deepEqual(consoleErrors, []);
+  });
+});

@@ -1,0 +1,71 @@
+// Minimal SVG/DOM charts: no chart library to pin or serve.
+const NS = 'http://www.w3.org/2000/svg';
+const COLORS = ['#2f6feb', '#e8590c', '#12805c'];
+
+function el(name, attrs, parent) {
+  const node = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  parent?.appendChild(node);
+  return node;
+}
+
+/** Horizontal bars for class probabilities, the largest highlighted. */
+export function barChart(container, values, labels) {
+  const top = values.indexOf(Math.max(...values));
+  container.replaceChildren(
+    ...values.map((v, i) => {
+      const row = document.createElement('div');
+      row.className = i === top ? 'bar top' : 'bar';
+      row.innerHTML = `<span>${labels[i]}</span><div class="track"><div class="fill" style="width:${(100 * v).toFixed(1)}%"></div></div><span>${(100 * v).toFixed(1)}%</span>`;
+      return row;
+    }),
+  );
+}
+
+/** Axes with a few ticks; returns scale functions from data to SVG coordinates. */
+function axes(svg, xs, ys, { xLabel = '', yLabel = '', xTicks = null } = {}) {
+  svg.replaceChildren();
+  const [w, h] = svg.viewBox.baseVal ? [svg.viewBox.baseVal.width, svg.viewBox.baseVal.height] : [420, 240];
+  const m = { l: 56, r: 12, t: 12, b: 32 };
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  if (y0 === y1) [y0, y1] = [y0 - 1, y1 + 1];
+  const pad = 0.06 * (y1 - y0);
+  [y0, y1] = [y0 - pad, y1 + pad];
+  const sx = (x) => m.l + ((x - x0) / (x1 - x0 || 1)) * (w - m.l - m.r);
+  const sy = (y) => h - m.b - ((y - y0) / (y1 - y0)) * (h - m.t - m.b);
+  el('line', { x1: m.l, y1: h - m.b, x2: w - m.r, y2: h - m.b, stroke: '#c9ced6' }, svg);
+  el('line', { x1: m.l, y1: m.t, x2: m.l, y2: h - m.b, stroke: '#c9ced6' }, svg);
+  for (let i = 0; i <= 4; i++) {
+    const yv = y0 + ((y1 - y0) * i) / 4;
+    el('text', { x: m.l - 6, y: sy(yv) + 4, 'text-anchor': 'end' }, svg).textContent = +yv.toPrecision(3);
+  }
+  for (const xv of xTicks ?? [0, 1, 2, 3, 4].map((i) => x0 + ((x1 - x0) * i) / 4)) {
+    el('text', { x: sx(xv), y: h - m.b + 14, 'text-anchor': 'middle' }, svg).textContent = +xv.toPrecision(3);
+  }
+  el('text', { x: (m.l + w - m.r) / 2, y: h - 4, 'text-anchor': 'middle' }, svg).textContent = xLabel;
+  const mid = (m.t + h - m.b) / 2;
+  el('text', { x: 12, y: mid, 'text-anchor': 'middle', transform: `rotate(-90 12 ${mid})` }, svg).textContent = yLabel;
+  return { sx, sy };
+}
+
+/** Line chart of named series over a shared x. */
+export function lineChart(svg, x, series, opts = {}) {
+  const all = series.flatMap((s) => s.values);
+  const { sx, sy } = axes(svg, x, all, { xTicks: x.length <= 12 ? x : null, ...opts });
+  series.forEach((s, k) => {
+    const color = COLORS[k % COLORS.length];
+    el('polyline', { points: s.values.map((v, i) => `${sx(x[i])},${sy(v)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2 }, svg);
+    s.values.forEach((v, i) => el('circle', { cx: sx(x[i]), cy: sy(v), r: 2.5, fill: color }, svg));
+    el('text', { x: sx(x[x.length - 1]) - 4, y: sy(s.values[s.values.length - 1]) - 6, 'text-anchor': 'end', style: `fill:${color}` }, svg).textContent = s.name;
+  });
+}
+
+/** Scatter of points with a line through the model's predictions. */
+export function pointsAndLine(svg, points, line, opts = {}) {
+  const xs = [...points.map((p) => p[0]), ...line.map((p) => p[0])];
+  const ys = [...points.map((p) => p[1]), ...line.map((p) => p[1])];
+  const { sx, sy } = axes(svg, xs, ys, opts);
+  el('polyline', { points: line.map(([x, y]) => `${sx(x)},${sy(y)}`).join(' '), fill: 'none', stroke: COLORS[0], 'stroke-width': 2 }, svg);
+  points.forEach(([x, y]) => el('circle', { cx: sx(x), cy: sy(y), r: 5, fill: COLORS[1] }, svg));
+}
