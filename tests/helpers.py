@@ -1,6 +1,7 @@
 """Helpers shared by test modules: run the project's entry points as a user would."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -33,3 +34,13 @@ def summary(stdout: str) -> dict:
         if sep and key and not key.startswith(" "):
             rows[key.strip()] = value.strip()
     return rows
+
+
+def parity_rows(stdout: str, model: str) -> list[dict]:
+    """The `npm run verify` table's rows for one model, as {column header: cell}."""
+    lines = stdout.splitlines()
+    header_at = next(i for i, line in enumerate(lines) if line.startswith("model "))
+    # Headers contain single spaces ("max |Δ|"); columns are separated by two or more.
+    header = re.split(r"\s{2,}", lines[header_at].strip())
+    rows = [re.split(r"\s{2,}", line.strip()) for line in lines[header_at + 2:] if line.startswith(model + " ")]
+    return [dict(zip(header, cells)) for cells in rows]

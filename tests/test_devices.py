@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import run, summary, user_env, verify
+from helpers import parity_rows, run, summary, user_env, verify
 
 from train import config
 
@@ -74,8 +74,8 @@ def test_mirrored_export_passes_node_parity(one_and_two_devices, tmp_path):
     assert exported.returncode == 0, exported.stderr
     result = verify(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("mlp ")]
-    assert sorted((r[1], r[-1]) for r in rows) == [("cpu", "pass"), ("wasm", "pass")]
+    rows = parity_rows(result.stdout, "mlp")
+    assert sorted((r["backend"], r["result"]) for r in rows) == [("cpu", "pass"), ("wasm", "pass")]
 
 
 def free_ports(count: int) -> list[int]:

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
-from helpers import run, summary, user_env, verify
+from helpers import parity_rows, run, summary, user_env, verify
 
 from train import config
 
@@ -44,5 +44,6 @@ def test_mobilenet_on_two_logical_devices_exports_with_parity(tmp_path):
     # Conv, depthwise conv and folded batch norm hold the float32 tolerance (1e-4): measured max |Δ| for this
     # run 3.0e-8 (cpu) and 0 (wasm); 6.0e-8 / 3.0e-8 after 2 epochs on 64 images (two-class softmax, near 0.5).
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("mobilenet ")]
-    assert sorted((r[1], r[4], r[-1]) for r in rows) == [("cpu", "1e-4", "pass"), ("wasm", "1e-4", "pass")]
+    rows = parity_rows(result.stdout, "mobilenet")
+    assert sorted((r["backend"], float(r["tolerance"]), r["result"]) for r in rows) == [
+        ("cpu", 1e-4, "pass"), ("wasm", 1e-4, "pass")]
