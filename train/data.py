@@ -130,11 +130,16 @@ def _is_numeric_row(line: str) -> bool:
     return True
 
 
-def as_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None = None):
-    """A batched tf.data pipeline; shuffled without replacement each epoch when a seed is given."""
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The shuffle of epoch `epoch`: a permutation fixed by (seed, epoch), so a resumed run sees the same order."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def as_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None = None, epoch: int = 0):
+    """A batched tf.data pipeline; with a seed, shuffled without replacement in the order of epoch_order."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle_seed is not None:
-        ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        order = epoch_order(len(x), shuffle_seed, epoch)
+        x, y = x[order], y[order]
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -1,11 +1,16 @@
-"""The GradientTape training loop shared by every model."""
+"""The GradientTape training loop shared by every model, on one device or under any tf.distribute strategy."""
 
+import json
 import math
+import shutil
+import statistics
 import time
+from pathlib import Path
 
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from train import config
 from train.config import TrainConfig
 from train.data import Split, as_dataset
 from train.tasks import Task
@@ -17,30 +22,43 @@ class TrainingError(RuntimeError):
     """Training could not produce a usable model; the message is shown to the user as one line."""
 
 
-def make_train_step(model, optimizer, per_example_loss, train_loss):
-    """Build the compiled step: forward under a tape, gradients, one optimizer update."""
+SUM = tf.distribute.ReduceOp.SUM
+
+
+def make_train_step(strategy, model, optimizer, per_example_loss, train_loss):
+    """Build the compiled step: each replica's forward pass under a tape, gradients summed over replicas, one update."""
+
+    def replica_step(x, y, global_batch):
+        with tf.GradientTape() as tape:
+            pred = model(x, training=True)
+            # Divide by the whole step's batch, not this replica's share, so summing replicas gives the mean.
+            loss = tf.nn.compute_average_loss(per_example_loss(y, pred), global_batch_size=global_batch)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
 
     @tf.function(reduce_retracing=True)
     def train_step(x, y):
-        with tf.GradientTape() as tape:
-            pred = model(x, training=True)
-            loss = tf.nn.compute_average_loss(per_example_loss(y, pred))
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        # Counted, not taken from the flags: the last batch of an epoch is smaller.
+        global_batch = strategy.reduce(SUM, strategy.run(lambda part: tf.shape(part)[0], args=(x,)), axis=None)
+        loss = strategy.reduce(SUM, strategy.run(replica_step, args=(x, y, global_batch)), axis=None)
         train_loss.update_state(loss)
 
     return train_step
 
 
-def make_test_step(model, per_example_loss, test_loss, metric):
-    """Build the compiled evaluation step: loss and (for classifiers) the metric on one batch."""
+def make_test_step(strategy, model, per_example_loss, test_loss, metric):
+    """Build the compiled evaluation step: loss and (for classifiers) the metric on one batch, on every replica."""
 
-    @tf.function(reduce_retracing=True)
-    def test_step(x, y):
+    def replica_step(x, y):
         pred = model(x, training=False)
         test_loss.update_state(per_example_loss(y, pred))
         if metric is not None:
             metric.update_state(y, pred)
+
+    @tf.function(reduce_retracing=True)
+    def test_step(x, y):
+        strategy.run(replica_step, args=(x, y))
 
     return test_step
 
@@ -58,50 +76,145 @@ def evaluate(test_step, test_ds, test_loss, metric) -> dict:
     return result
 
 
-def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True, log_epochs: bool = False) -> list[dict]:
-    """Train for cfg.epochs over split's training set; return one record per epoch.
+class Progress:
+    """Where training stands, checkpointed with the model: steps done, epochs done, batches into the current epoch."""
 
-    progress draws tqdm bars (for terminals); log_epochs prints one plain line per epoch (for logs).
+    def __init__(self):
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self.batch = tf.Variable(0, dtype=tf.int64, trainable=False, name="batch_in_epoch")
+        self.history = tf.Variable("[]", dtype=tf.string, trainable=False, name="history")
+
+    def trackables(self) -> dict:
+        """The variables for tf.train.Checkpoint."""
+        return {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch, "history": self.history}
+
+    def records(self) -> list[dict]:
+        """The finished epochs' records."""
+        return json.loads(self.history.numpy().decode())
+
+
+def resume_settings(task: Task, cfg: TrainConfig) -> dict:
+    """What must not change between a run and its resumption (the data order depends on all of it)."""
+    return {"task": task.name, "batch_size": cfg.batch_size, "seed": cfg.seed, "dataset": cfg.dataset}
+
+
+def open_checkpoints(checkpoint, run_dir: Path, task: Task, cfg: TrainConfig, writer: bool) -> tf.train.CheckpointManager:
+    """A CheckpointManager in run_dir/checkpoints: restored from the latest on --resume, emptied otherwise."""
+    ckpt_dir = Path(run_dir) / "checkpoints"
+    settings_file = ckpt_dir / "settings.json"
+    settings = resume_settings(task, cfg)
+    if cfg.resume:
+        latest = tf.train.latest_checkpoint(str(ckpt_dir))
+        if latest is None:
+            raise TrainingError(f"nothing to resume: no checkpoint in {ckpt_dir}")
+        saved = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
+        changed = {k: (saved.get(k), v) for k, v in settings.items() if saved.get(k) != v}
+        if changed:
+            raise TrainingError(f"cannot resume {ckpt_dir} with different settings (was, now): {changed}")
+        checkpoint.restore(latest).assert_existing_objects_matched()
+    elif writer and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)  # a fresh run must not resume, or be mixed up with, an older one
+    if writer:
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        settings_file.write_text(json.dumps(settings) + "\n")
+    return tf.train.CheckpointManager(checkpoint, str(ckpt_dir), max_to_keep=config.CHECKPOINTS_KEPT)
+
+
+def log_scalars(writer, record: dict) -> None:
+    """TensorBoard scalars for one epoch: train loss, test loss/accuracy, examples per second."""
+    with writer.as_default(step=record["epoch"]):
+        for key in ("loss", "test_loss", "test_accuracy", "examples_per_sec"):
+            if key in record:
+                tf.summary.scalar(key, record[key])
+    writer.flush()
+
+
+def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True, log_epochs: bool = False,
+        strategy: tf.distribute.Strategy | None = None, run_dir: Path | None = None, chief: bool = True) -> list[dict]:
+    """Train for cfg.epochs over split's training set under strategy (default: one device); return one record per epoch.
+
+    model must have been built in strategy.scope(). With run_dir, checkpoints go to run_dir/checkpoints (every
+    cfg.checkpoint_every steps and after each epoch) and TensorBoard scalars to run_dir/logs; only the chief
+    writes them. progress draws tqdm bars (for terminals); log_epochs prints one plain line per epoch (for logs).
     """
-    optimizer = task.optimizer(cfg.learning_rate)
-    train_loss = tf.keras.metrics.Mean(name="loss")
-    test_loss = tf.keras.metrics.Mean(name="test_loss")
-    metric = task.metric()
-    train_step = make_train_step(model, optimizer, task.per_example_loss, train_loss)
-    test_step = make_test_step(model, task.per_example_loss, test_loss, metric)
-    train_ds = as_dataset(split.x_train, split.y_train, cfg.batch_size, shuffle_seed=cfg.seed)
-    test_ds = as_dataset(split.x_test, split.y_test, EVAL_BATCH)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        model(tf.zeros([1, *split.x_train.shape[1:]]))  # create the weights (mirrored under a strategy) now
+        optimizer = task.optimizer(cfg.learning_rate)
+        optimizer.build(model.trainable_variables)  # slots exist before a restore, so they are restored too
+        train_loss = tf.keras.metrics.Mean(name="loss")
+        test_loss = tf.keras.metrics.Mean(name="test_loss")
+        metric = task.metric()
+    # Outside the scope: plain host-side counters, equal on every worker; collectives cannot carry strings.
+    state = Progress()
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state.trackables())
+    manager = open_checkpoints(checkpoint, run_dir, task, cfg, writer=chief) if run_dir else None
+    writer = tf.summary.create_file_writer(str(Path(run_dir) / "logs")) if run_dir and chief else None
+    train_step = make_train_step(strategy, model, optimizer, task.per_example_loss, train_loss)
+    test_step = make_test_step(strategy, model, task.per_example_loss, test_loss, metric)
+    test_ds = strategy.experimental_distribute_dataset(as_dataset(split.x_test, split.y_test, EVAL_BATCH))
     steps = math.ceil(len(split.x_train) / cfg.batch_size)
+    every = cfg.checkpoint_every
+
+    def save() -> None:
+        # Non-chief workers keep no checkpoints: the chief's hold the same (mirrored) values.
+        if manager is not None and chief:
+            manager.save(checkpoint_number=int(state.step.numpy()))
 
     # One bar per epoch when epochs have many steps; one bar over all epochs when each is a single step.
     per_epoch_bars = steps > 1
-    overall = tqdm(total=cfg.epochs, desc=task.name, unit="epoch", disable=not progress or per_epoch_bars)
-    history = []
-    for epoch in range(1, cfg.epochs + 1):
+    first = int(state.epoch.numpy()) + 1
+    if cfg.resume:
+        print(f"{task.name} resumed at step {int(state.step.numpy())} (epoch {first}, batch {int(state.batch.numpy())})", flush=True)
+    overall = tqdm(total=cfg.epochs, initial=first - 1, desc=task.name, unit="epoch", disable=not progress or per_epoch_bars)
+    history = state.records()
+    for epoch in range(first, cfg.epochs + 1):
+        skip = int(state.batch.numpy())
+        train_ds = as_dataset(split.x_train, split.y_train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=epoch)
+        dist_ds = strategy.experimental_distribute_dataset(train_ds.skip(skip))
         started = time.perf_counter()
         train_loss.reset_state()
         with tqdm(
-            total=steps, desc=f"{task.name} epoch {epoch}/{cfg.epochs}", unit="batch",
+            total=steps, initial=skip, desc=f"{task.name} epoch {epoch}/{cfg.epochs}", unit="batch",
             disable=not progress or not per_epoch_bars,
         ) as bar:
-            for x, y in train_ds:
+            for x, y in dist_ds:
                 train_step(x, y)
+                state.step.assign_add(1)
+                state.batch.assign_add(1)
+                # The epoch's last batch is saved just below, with the epoch's record.
+                if every and int(state.step.numpy()) % every == 0 and int(state.batch.numpy()) < steps:
+                    save()
                 bar.update()
             record = {"epoch": epoch, "loss": float(train_loss.result())}
+            train_seconds = time.perf_counter() - started
             if not math.isfinite(record["loss"]):
                 raise TrainingError(
                     f"loss became {record['loss']} in epoch {epoch}; lower --learning-rate "
                     f"(now {cfg.learning_rate:g}) or scale the data"
                 )
+            record["examples_per_sec"] = round((len(split.x_train) - skip * cfg.batch_size) / train_seconds, 1)
             record.update(evaluate(test_step, test_ds, test_loss, metric))
             record["seconds"] = round(time.perf_counter() - started, 3)
             figures = {k: round(v, 4) for k, v in record.items() if k.startswith(("loss", "test"))}
             bar.set_postfix(figures, refresh=False)
         if log_epochs and per_epoch_bars:
             print(f"{task.name} epoch {epoch}/{cfg.epochs}  " + "  ".join(f"{k} {v}" for k, v in figures.items())
-                  + f"  ({record['seconds']:.1f} s)", flush=True)
+                  + f"  {record['examples_per_sec']:,.0f} examples/s  ({record['seconds']:.1f} s)", flush=True)
         overall.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
         overall.update()
         history.append(record)
+        state.epoch.assign(epoch)
+        state.batch.assign(0)
+        state.history.assign(json.dumps(history))
+        save()
+        if writer is not None:
+            log_scalars(writer, record)
     overall.close()
     return history
+
+
+def throughput(history: list[dict]) -> float:
+    """Typical training examples/s of a run: the median over epochs (the first also pays for tracing)."""
+    return statistics.median(r["examples_per_sec"] for r in history) if history else 0.0

@@ -14,6 +14,7 @@ NOISE = re.compile(
     r" registered|oneDNN custom operations|This TensorFlow binary is optimized|TF-TRT Warning"
     r"|Could not find cuda drivers|Number of eligible GPUs|single_machine\.cc:\d+\] Starting new session"
     r"|To enable the following instructions: AVX|ydf\.readthedocs\.io|cuda_(dnn|blas|fft|executor)\.cc"
+    r"|grpc_server_lib\.cc:\d+\] Started server with target|coordination_service_agent\.cc:\d+\] Coordination agent has"
 )
 
 

@@ -59,6 +59,20 @@ MLP = Task(
 TASKS = {task.name: task for task in (LINEAR, MLP)}
 
 
+def mobilenet_task(image_size: int) -> Task:
+    """MobileNetV2 from scratch (weights=None) classifying image_size² RGB images as cat or dog."""
+    return Task(
+        name="mobilenet",
+        kind="classification",
+        build=lambda: tf.keras.applications.MobileNetV2(input_shape=(image_size, image_size, 3), weights=None, classes=2),
+        per_example_loss=tf.keras.losses.sparse_categorical_crossentropy,
+        optimizer=lambda lr: tf.keras.optimizers.Adam(learning_rate=lr),
+        input_name="image",
+        preprocessing=f"RGB resized to {image_size}x{image_size} (bilinear), pixel/255 in 0..1",
+        labels=("cat", "dog"),
+    )
+
+
 def load_data(task: Task, dataset: str, csv: Path | None = None) -> data.Split:
     """The task's data: MNIST for the MLP, the example or a CSV for the linear model."""
     if task is MLP:
