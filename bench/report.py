@@ -52,8 +52,10 @@ def markdown(results: dict) -> str:
     tr = results["training"]
     out.append(f"\n## Training throughput (MLP, {tr['examples']:,} examples/epoch)\n\n"
                f"Compute limit: {tr['limit_gflops']:.0f} GFLOP/s (measured float32 matmul); "
-               f"{tr['train_flops_per_example']:,} FLOPs per training example. Median of {tr['repeats']} epochs "
-               "after a first (tracing/compiling) epoch.\n")
+               f"{tr['train_flops_per_example']:,} FLOPs per training example. The same matmul at the MLP's "
+               "first-layer shape (batch x 784 @ 784 x 100) reaches "
+               + ", ".join(f"{v:.0f} GFLOP/s at batch {b}" for b, v in tr["matmul_gflops_at_batch"].items())
+               + f". Median of {tr['repeats']} epochs after a first (tracing/compiling) epoch.\n")
     out.append(table(["loop", "batch", "examples/s (min–max)", "first epoch s", "× fit", "GFLOP/s", "of limit"],
                      [[r["variant"], r["batch_size"],
                        f"{fmt(r['examples_per_sec']['median'])} ({fmt(r['examples_per_sec']['min'])}–{fmt(r['examples_per_sec']['max'])})",

@@ -24,6 +24,8 @@ LINEAR_Y = [[10.0], [20.0]]
 VIRTUAL_GPU_MEMORY_MB = 1024
 STRATEGIES = ("default", "mirrored", "multiworker")
 CHECKPOINTS_KEPT = 3
+# Training steps run inside one graph call before control returns to Python (progress, checkpoints).
+STEPS_PER_CALL = 50
 
 # MobileNetV2 on tensorflow_datasets cats_vs_dogs (which has a single 'train' split, cut 80/20 here).
 MOBILENET_SPLITS = ("train[:80%]", "train[80%:]")
