@@ -10,7 +10,7 @@ MODELS := linear mlp
 TRAIN_SRC := $(wildcard train/*.py)
 EXPORT_SRC := $(wildcard export/*.py)
 
-.PHONY: setup demo test models verify serve clean
+.PHONY: setup demo test models verify serve bench clean
 .DELETE_ON_ERROR:
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -68,6 +68,10 @@ test: setup models $(CHROMIUM)
 # The demo behind waitress (production WSGI server); `flask --app web run` is the development server.
 serve: setup models
 	$(PY) -m web.serve --host $(HOST) --port $(PORT)
+
+# Measurements (minutes): bench/results.json, bench/report.md, bench/chart.png. Not part of `make test`.
+bench: setup models $(CHROMIUM)
+	$(PY) -m bench
 
 clean:
 	rm -rf artifacts web/models .pytest_cache

@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     results["notes"] += step_cost_notes(results["training"])
     results["targets"] = report.judge(results["figures"])
     report.write(results, out)
-    step(f"wrote {out / 'results.json'} and {out / 'report.md'}")
+    subprocess.run(["node", "bench/chart.js", str(out / "results.json"), str(out / "chart.png")], cwd=config.ROOT, check=True)
+    step(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'chart.png'}")
     print(report.markdown(results))
     return 0
 
