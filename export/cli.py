@@ -46,6 +46,22 @@ def resolve_models(names: list[str], root: Path) -> list[Path]:
     return [Path(n) if ("/" in n or Path(n).exists()) and not (root / n).is_dir() else root / n for n in names]
 
 
+def check_paths(args: argparse.Namespace) -> str | None:
+    """What is wrong with --name, --out or --golden-inputs before any work starts, or None."""
+    from web.store import NAME  # the folder names the web app serves
+
+    if args.name is not None and not NAME.match(args.name):
+        return f"--name {args.name!r} must be a plain folder name (letters, digits, '_', '.', '-'; 64 at most)"
+    if args.out.exists() and not args.out.is_dir():
+        return f"--out {args.out} exists and is not a folder"
+    if args.golden_inputs is not None:
+        if not args.golden_inputs.is_file():
+            return f"--golden-inputs {args.golden_inputs}: no such file"
+        if args.golden_inputs.suffix != ".npy":
+            return f"--golden-inputs {args.golden_inputs}: expected a .npy file (numpy.save), got '{args.golden_inputs.suffix}'"
+    return None
+
+
 def print_table(rows: list[tuple]) -> None:
     """Fixed-width summary of what was written."""
     header = ("model", "format", "keras", "quant", "input", "bytes", "vs f32", "goldens", "s", "folder")
@@ -57,6 +73,10 @@ def print_table(rows: list[tuple]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: returns the process exit code (2 for bad input)."""
     args = build_parser().parse_args(argv)
+    problem = check_paths(args)  # before TensorFlow is imported: bad paths fail fast
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     from export.convert import export_source
     from export.keras_bridge import UnsupportedModelError
     from export.sources import ExportError, from_path

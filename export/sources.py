@@ -181,6 +181,10 @@ def from_path(path: Path, golden_file: Path | None = None, kind: str | None = No
         raise ExportError(f"no trained model at {path}: no such file or directory "
                           "(give an artifact name, a SavedModel directory, or a .keras / .h5 file)")
     if (path / "run.json").is_file():
+        if golden_file is not None or kind is not None:
+            # Silently ignoring them would export goldens or a kind the user did not ask for.
+            raise ExportError(f"{path}: a training artifact brings its own golden inputs and kind; "
+                              "--golden-inputs and --kind are for SavedModel directories and .keras / .h5 files")
         return from_artifact(path)
     if path.is_dir():
         if not (path / "saved_model.pb").is_file():

@@ -43,6 +43,17 @@ def test_tape_demo_command():
         (["export", "README.md"], "unsupported file type '.md'"),
         (["export", "mlp", "--quantize", "int4"], "mode must be one of float16, uint16, uint8"),
         (["export", "README.md", "--shard-size", "0"], "--shard-size must be a positive number of bytes"),
+        # Nonexistent paths, wrong file types and impossible flags (issue 7).
+        (["train", "mlp", "--seed", "x"], "invalid int value"),
+        (["train", "linear", "--csv", "README.md"], "README.md: data row 1 is not all numbers"),
+        (["train", "linear", "--out", "README.md/linear"], "README.md"),
+        (["export", "linear", "--golden-inputs", "/nonexistent.npy"], "--golden-inputs /nonexistent.npy: no such file"),
+        (["export", "linear", "--golden-inputs", "README.md"], "expected a .npy file"),
+        (["export", "linear", "--out", "README.md"], "--out README.md exists and is not a folder"),
+        (["export", "linear", "--name", "../escape"], "must be a plain folder name"),
+        (["export", "--artifacts", "/nonexistent"], "no trained models under /nonexistent"),
+        (["export", "linear", "--format", "tfjs"], "invalid choice"),
+        (["web.serve", "--models", "/nonexistent"], "--models /nonexistent is not a folder"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args, message):
@@ -51,6 +62,12 @@ def test_bad_input_exits_2_without_traceback(args, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].count("\n") == 0
+
+
+def test_export_refuses_flags_an_artifact_would_ignore(artifacts):
+    result = run("export", str(artifacts / "linear"), "--kind", "classification", "--out", "/nonexistent/never-written")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--golden-inputs and --kind are for SavedModel directories" in result.stderr
 
 
 def test_export_both_formats_quantized_is_quiet(tmp_path):

@@ -111,6 +111,8 @@ BAD = [
     ("linear", '{"inputs": [1, NaN, 3]}', "application/json", 400, "finite"),
     ("linear", '{"inputs": [1, 1e39, 3]}', "application/json", 400, "float32 range"),
     ("linear", "[" * 100_000, "application/json", 400, "nested too deeply"),
+    ("linear", '{"inputs": [1, 1%s, 3]}' % ("0" * 400), "application/json", 400, "float32 range"),  # beyond float64
+    ("a%2Fb", {"inputs": [1]}, "application/json", 404, "not found"),
     ("nope", {"inputs": [1, 2, 3]}, "application/json", 404, "unknown model 'nope'"),
     ("..", {"inputs": [1]}, "application/json", 404, ""),
 ]
@@ -122,6 +124,12 @@ def test_bad_requests_get_a_clear_4xx_json_error(client, name, body, content_typ
     assert answer.status_code == status
     error = answer.get_json()
     assert error["status"] == status and message in error["error"] and "\n" not in error["error"]
+
+
+def test_api_routing_errors_are_json_and_the_page_keeps_html(client):
+    assert client.get("/api/predict/linear").get_json()["status"] == 405
+    assert client.get("/api/nothing").get_json()["status"] == 404
+    assert client.get("/nothing").mimetype == "text/html"
 
 
 def test_oversized_body_is_413_json(client):

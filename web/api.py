@@ -30,9 +30,11 @@ def model_error(err: ModelError):
     return jsonify(error=str(err), status=err.status), err.status
 
 
-@bp.errorhandler(HTTPException)
+@bp.app_errorhandler(HTTPException)
 def http_error(err: HTTPException):
-    """Werkzeug's HTML error pages, as JSON for API clients."""
+    """Werkzeug's HTML error pages, as JSON for API clients (app-wide: unrouted /api/ paths 404 or 405 outside bp)."""
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return err
     return jsonify(error=err.description, status=err.code), err.code
 
 
@@ -92,8 +94,11 @@ def parse_inputs(body, spec: dict, max_batch: int) -> np.ndarray:
         raise BadInput(f"inputs have shape {given}; input {spec['name']!r} takes [{want}] or a batch of them")
     if shape[0] > max_batch:
         raise BadInput(f"batch of {shape[0]} is over the limit of {max_batch}", 413)
-    with np.errstate(over="ignore"):
-        array = np.asarray(values, dtype=np.float64).astype(np.float32)
+    try:
+        with np.errstate(over="ignore"):
+            array = np.asarray(values, dtype=np.float64).astype(np.float32)
+    except OverflowError:  # a JSON integer beyond float64 (e.g. 400 digits) parses to a Python int first
+        array = np.array([np.inf], dtype=np.float32)
     if not np.isfinite(array).all():
         raise BadInput("inputs must be finite numbers (no NaN, Infinity, or values beyond float32 range)")
     return array

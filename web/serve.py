@@ -2,21 +2,35 @@
 
 import argparse
 import sys
+from pathlib import Path
 
 from waitress import create_server
 
+from train import config as project
 from web import create_app
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse host/port, print the URL, serve until interrupted."""
+    """Parse host, port and folders, print the URL, serve until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m web.serve", description="Serve the tfjs bridge demo with waitress.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     parser.add_argument("--threads", type=int, default=4, help="worker threads (default: 4)")
+    parser.add_argument("--models", type=Path, help="folder of exported models (default: web/models/)")
+    parser.add_argument("--artifacts", type=Path, help="trained artifacts, the models' Python counterparts (default: artifacts/)")
     args = parser.parse_args(argv)
+    # Folders named on the command line must exist; the defaults may not yet (the page then says how to make them).
+    for flag, folder in (("--models", args.models), ("--artifacts", args.artifacts)):
+        if folder is not None and not folder.is_dir():
+            print(f"error: {flag} {folder} is not a folder", file=sys.stderr)
+            return 2
+    if args.threads < 1:
+        print("error: --threads must be at least 1", file=sys.stderr)
+        return 2
+    app = create_app({"MODELS_DIR": (args.models or project.WEB_MODELS).resolve(),
+                      "ARTIFACTS_DIR": (args.artifacts or project.ARTIFACTS).resolve()})
     try:
-        server = create_server(create_app(), host=args.host, port=args.port, threads=args.threads)
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads)
     except OSError as err:
         print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
         return 2

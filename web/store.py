@@ -1,6 +1,8 @@
 """The exported models as the server sees them: metadata, parity status, and their Python counterparts."""
 
+import hashlib
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -23,6 +25,77 @@ class ModelError(Exception):
         self.status = status
 
 
+class IntegrityError(Exception):
+    """A model folder whose files disagree with each other; the message names the file and the problem."""
+
+
+def read_json(path: Path) -> object:
+    """Parse a JSON file; IntegrityError naming it when missing, unreadable or malformed."""
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise IntegrityError(f"{path.name}: missing") from None
+    except OSError as err:
+        raise IntegrityError(f"{path.name}: cannot read ({err.strerror})") from None
+    except ValueError as err:
+        raise IntegrityError(f"{path.name}: invalid JSON ({err})") from None
+
+
+def shard_paths(model_json: object) -> list[str]:
+    """The shard files model.json's weightsManifest names, refusing a manifest of the wrong shape."""
+    manifest = model_json.get("weightsManifest") if isinstance(model_json, dict) else None
+    groups_ok = isinstance(manifest, list) and all(
+        isinstance(g, dict) and isinstance(g.get("paths"), list) and isinstance(g.get("weights"), list)
+        and all(isinstance(p, str) for p in g["paths"]) for g in manifest)
+    if not groups_ok:
+        raise IntegrityError("model.json: weightsManifest is missing or malformed")
+    return [p for g in manifest for p in g["paths"]]
+
+
+def check_shard(folder: Path, record: dict) -> None:
+    """One shard against its metadata record: a plain file in the folder, of the recorded length and sha256."""
+    rel = record["path"]
+    if Path(rel).name != rel or rel.startswith("."):
+        raise IntegrityError(f"metadata.json: shard path {rel!r} is not a file name in the model folder")
+    try:
+        data = (folder / rel).read_bytes()
+    except OSError as err:
+        raise IntegrityError(f"{rel}: weight shard missing ({err.strerror})") from None
+    if len(data) != record.get("bytes"):
+        raise IntegrityError(f"{rel}: {len(data)} bytes, metadata says {record.get('bytes')} (truncated or replaced)")
+    if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+        raise IntegrityError(f"{rel}: sha256 mismatch, the shard's bytes were altered")
+
+
+def verify_folder(folder: Path) -> dict:
+    """The folder's metadata once model.json, metadata.json and every shard agree (the checks artifacts.js makes)."""
+    model_json = read_json(folder / "model.json")
+    meta = read_json(folder / "metadata.json")
+    named = shard_paths(model_json)
+    files = meta.get("files") if isinstance(meta, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in files):
+        raise IntegrityError('metadata.json: no "files" list to verify shards against')
+    recorded = [f["path"] for f in files]
+    for p in named:
+        if p not in recorded:
+            raise IntegrityError(f"metadata.json: does not list shard {p} that model.json names")
+    for p in recorded:
+        if p not in named:
+            raise IntegrityError(f"metadata.json: lists shard {p} that model.json does not name")
+    for record in files:
+        check_shard(folder, record)
+    return meta
+
+
+def folder_stamp(folder: Path) -> tuple:
+    """Name, size and mtime of every file in a folder: changes whenever any file is rewritten."""
+    try:
+        with os.scandir(folder) as entries:
+            return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries if e.is_file()))
+    except OSError:
+        return ()
+
+
 class Store:
     """Reads model folders on demand and caches loaded SavedModels by name and modification time."""
 
@@ -31,6 +104,7 @@ class Store:
         self.artifacts_dir = artifacts_dir
         self._lock = threading.Lock()
         self._loaded: dict[str, tuple[float, object]] = {}
+        self._verified: dict[str, tuple[tuple, dict | str]] = {}
 
     def names(self) -> list[str]:
         """Model folders that hold a metadata.json, sorted."""
@@ -39,14 +113,22 @@ class Store:
         return sorted(p.parent.name for p in self.models_dir.glob("*/metadata.json") if NAME.match(p.parent.name))
 
     def metadata(self, name: str) -> dict:
-        """A model's metadata.json, or ModelError 404 (unknown) / 503 (unreadable)."""
+        """A model's verified metadata.json, or ModelError 404 (unknown) / 503 (files broken, naming the file)."""
         if not NAME.match(name) or name not in self.names():
             raise ModelError(404, f"unknown model {name[:64]!r}; known: {', '.join(self.names()) or 'none'}")
-        path = self.models_dir / name / "metadata.json"
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError) as err:
-            raise ModelError(503, f"model {name}: metadata.json unreadable ({err})") from None
+        folder = self.models_dir / name
+        stamp = folder_stamp(folder)
+        cached = self._verified.get(name)
+        # Hashing shards per request would cost more than predicting: re-verify only when a file changed.
+        if cached is None or cached[0] != stamp:
+            try:
+                result = verify_folder(folder)
+            except IntegrityError as err:
+                result = f"model {name} refused: {name}/{err}"
+            cached = self._verified[name] = (stamp, result)
+        if isinstance(cached[1], str):
+            raise ModelError(503, cached[1])
+        return cached[1]
 
     def parity_report(self) -> dict:
         """The last `npm run verify` results, by model then backend (empty if never run)."""

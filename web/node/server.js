@@ -25,11 +25,11 @@ export function freePort() {
   });
 }
 
-/** Start the server on a free port and wait until it answers; returns { proc, base }. */
-export async function startServer(timeoutMs = 90_000) {
+/** Start the server on a free port (args: more flags, e.g. ['--models', dir]) and wait until it answers; { proc, base }. */
+export async function startServer({ args = [], timeoutMs = 90_000 } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(path.join(ROOT, '.venv', 'bin', 'python'), ['-m', 'web.serve', '--port', String(port)],
+  const proc = spawn(path.join(ROOT, '.venv', 'bin', 'python'), ['-m', 'web.serve', '--port', String(port), ...args],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.on('data', (d) => { output += d; });

@@ -8,11 +8,13 @@ const tf = window.tf;
 const $ = (id) => document.getElementById(id);
 const state = { names: [], models: {}, backend: null };
 
-/** Show an error above the footer (and keep the rest of the page working). */
+/** Add an error to the list above the footer (and keep the rest of the page working). */
 function showError(err) {
   console.error(err);
+  const line = document.createElement('p');
+  line.textContent = String(err.message ?? err);
+  $('error').append(line);
   $('error').hidden = false;
-  $('error').textContent = String(err.message ?? err);
 }
 
 /** Switch tf.js to a backend and (re)load every model on it. */
