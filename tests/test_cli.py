@@ -34,6 +34,7 @@ def test_tape_demo_command():
         (["train", "mlp", "--csv", "x.csv"], "--csv applies to the linear model only"),
         (["train", "resnet"], "invalid choice"),
         (["train", "linear", "--csv", "/nonexistent/data.csv"], "CSV not found"),
+        (["train", "linear", "--out", "README.md/x"], "cannot write README.md/x.run/checkpoints: Not a directory"),
         (["export", "/nonexistent/model"], "no trained model at /nonexistent/model"),
         (["train", "linear", "--resume", "--run-dir", "/nonexistent/run"], "nothing to resume"),
         (["train", "mlp", "--image-size", "64"], "--image-size applies to mobilenet only"),

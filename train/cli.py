@@ -164,8 +164,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         bars = sys.stderr.isatty() and not args.no_progress
         record = train(args.command, resolve_config(args), csv=args.csv, progress=bars, log_epochs=not bars)
-    except (DataError, TrainingError, devices.DeviceError, OSError) as err:
+    except (DataError, TrainingError, devices.DeviceError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. --out under a file, or a read-only folder: say which path, plainly
+        print(f"error: cannot write {err.filename or args.out}: {err.strerror or err}", file=sys.stderr)
         return 2
     print(summary_table(record))
     return 0
