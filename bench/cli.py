@@ -2,6 +2,7 @@
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import subprocess
@@ -68,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     info, rows = training.bench_training(x, y, batches, repeats)
     results["training"] = {**info, "rows": rows, "examples": len(x), "repeats": repeats}
 
+    step("training throughput under MirroredStrategy: 1 vs 2 logical CPU devices")
+    from bench.replicas import bench_replicas
+
+    results["replicas"] = bench_replicas(epochs=1 if args.smoke else 3, batch_sizes=(32,) if args.smoke else (32, 500))
+
     step("export: converter time, bytes and accuracy per quantization mode (MLP)")
     results["export"] = exporting.bench_export(config.ARTIFACTS / "mlp", exporting.MODES[:1] + ["uint8"] if args.smoke else exporting.MODES)
 
@@ -79,8 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     inf += inference.bench_browser(args.smoke)
     results["inference"] = inf
 
+    load_file = config.ROOT / "bench" / "raw" / "load.json"
+    if load_file.is_file():  # written by tests/test_load.py (make test): 2,000 requests at concurrency 16
+        results["load"] = {**json.loads(load_file.read_text()),
+                           "measured_at": datetime.datetime.fromtimestamp(load_file.stat().st_mtime, datetime.timezone.utc).isoformat(timespec="seconds")}
     results["figures"] = figures(results)
-    results["notes"] += step_cost_notes(results["training"])
+    results["notes"] += step_cost_notes(results["training"]) + inference_notes(results["inference"])
     results["targets"] = report.judge(results["figures"])
     report.write(results, out)
     subprocess.run(["node", "bench/chart.js", str(out / "results.json"), str(out / "chart.png")], cwd=config.ROOT, check=True)
@@ -117,12 +127,32 @@ def step_cost_notes(training: dict) -> list[str]:
     t1, t2 = (1000 * b / r["examples_per_sec"]["median"] for b, r in ((b1, r1), (b2, r2)))
     per_example = (t2 - t1) / (b2 - b1)
     fixed = t1 - b1 * per_example
-    matmul_ms = b1 * training["train_flops_per_example"] / (training["matmul_gflops_at_batch"][b1] * 1e6)
+    at = training["matmul_gflops_at_batch"]
+    matmul_ms = b1 * training["train_flops_per_example"] / (at.get(b1, at.get(str(b1))) * 1e6)  # str keys after JSON
     return [f"Project loop step time: {t1:.3f} ms at batch {b1}, {t2:.3f} ms at batch {b2}, i.e. about "
             f"{fixed:.3f} ms fixed per step plus {1000 * per_example:.1f} µs per example. At batch {b1} the step's "
             f"matmul FLOPs need only {matmul_ms:.3f} ms at the rate TF's matmul reaches at that shape, so the "
-            "fixed per-step cost (about 40 small ops: softmax, cross-entropy, bias/relu gradients, Adam's "
-            "updates of 4 variables) bounds throughput, not arithmetic."]
+            "fixed per-step cost bounds throughput, not arithmetic: the step's graph runs ~124 kernels besides "
+            "constants and variable reads (19 Mul, 16 Sub, 10 Cast, 9 AddV2, 8 Pow, 8 Sqrt, 8 RealDiv, mostly Adam's "
+            "element-wise updates of 4 variables, against 5 MatMul), each costing microseconds of dispatch."]
+
+
+def inference_notes(rows: list[dict]) -> list[str]:
+    """Why tf.js in Node trails TF-Python on large batches: arithmetic rate of each runtime on the MLP."""
+    from bench.training import FORWARD_FLOPS
+
+    mlp = {(r["runtime"], r["backend"]): r for r in rows if r["model"] == "mlp"}
+    if ("python", "tensorflow") not in mlp or ("node", "wasm") not in mlp:
+        return []
+    rate = {k: r["big_batch"] * FORWARD_FLOPS / (r["big_batch_ms"]["median"] * 1e6) for k, r in mlp.items()}
+    return [f"MLP forward pass at batch {mlp['python', 'tensorflow']['big_batch']}: TF-Python {rate['python', 'tensorflow']:.0f} "
+            f"GFLOP/s (both cores), tf.js wasm in Node {rate['node', 'wasm']:.0f} GFLOP/s, in Chromium "
+            f"{rate.get(('chromium', 'wasm'), float('nan')):.0f} GFLOP/s. tfjs-backend-wasm 4.22 runs single-threaded in "
+            "Node: its WASM_HAS_MULTITHREAD_SUPPORT flag is hard-wired false there (tfjs issue #3830), and forcing it "
+            "fails (the pthread worker is a blob: URL, which Node's Worker rejects). Chromium's page is cross-origin "
+            "isolated and reports threads on, yet reaches the same rate, so threads alone may not close the gap: "
+            "XNNPACK in wasm (128-bit SIMD) against TF's AVX-512 kernels is the larger part. The cpu backend "
+            f"(plain JS) runs at {rate[('node', 'cpu')]:.1f} GFLOP/s."]
 
 
 def training_default() -> str:

@@ -61,6 +61,12 @@ def markdown(results: dict) -> str:
                        f"{fmt(r['examples_per_sec']['median'])} ({fmt(r['examples_per_sec']['min'])}–{fmt(r['examples_per_sec']['max'])})",
                        r["first_epoch_s"], r.get("vs_fit"), r["gflops"], f"{100 * r['fraction_of_limit']:.1f}%"]
                       for r in tr["rows"]]))
+    if results.get("replicas"):
+        out.append("\n## MirroredStrategy: 1 vs 2 logical devices (`python -m train mlp --strategy mirrored`)\n\n"
+                   "Logical CPUs share the same cores: this measures the distributed path's overhead, not a speed-up.\n")
+        out.append(table(["devices", "global batch", "epochs", "examples/s (median over epochs)", "test accuracy"],
+                         [[r["devices"], r["global_batch"], r["epochs"], r["examples_per_sec"],
+                           None if r["test_accuracy"] is None else f"{r['test_accuracy']:.4f}"] for r in results["replicas"]]))
     inf = results["inference"]
     out.append("\n## Inference (same exported models; batch-1 latency, large-batch latency and throughput)\n")
     out.append(table(["runtime", "backend", "model", "load ms", "batch 1 ms (median)", "batch N", "batch N ms", "examples/s"],
@@ -70,7 +76,17 @@ def markdown(results: dict) -> str:
         out.append("\n## Export\n")
         out.append(table(["model", "quantization", "bytes", "of float32", "export s (incl. accuracy check)", "test accuracy", "change (pt)"],
                          [[r["model"], r["quantization"], r["bytes"], r["bytes_fraction"], r["seconds"],
-                           r.get("accuracy"), r.get("accuracy_change_pt")] for r in results["export"]]))
+                           None if r.get("accuracy") is None else f"{r['accuracy']:.4f}",
+                           r.get("accuracy_change_pt")] for r in results["export"]]))
+    load = results.get("load")
+    if load:
+        out.append(f"\n## Server under load\n\n{load['all']['requests']:,} requests at concurrency {load['concurrency']} "
+                   f"to `{load['server']}` on 127.0.0.1 (tests/test_load.py, {load['measured_at']}): {load['errors']} errors, "
+                   f"{load['requests_per_s']:.0f} requests/s.\n")
+        out.append(table(["requests", "count", "p50 ms", "p99 ms"],
+                         [[k, v["requests"], v["p50_ms"], v["p99_ms"]] for k, v in [("all", load["all"]), *load["by_kind"].items()]]))
+    else:
+        out.append("\n## Server under load\n\nNot measured in this run: `make test` writes bench/raw/load.json.")
     if results.get("notes"):
         out.append("\n## Notes\n\n" + "\n".join(f"- {n}" for n in results["notes"]))
     return "\n".join(out) + "\n"
