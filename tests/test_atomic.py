@@ -1,11 +1,17 @@
 """atomic_directory: complete folders or none, and the old one kept when writing fails."""
 
+import os
+
 import pytest
 
+import train.atomic as atomic
 from train.atomic import atomic_directory
 
 
-def test_replaces_existing_folder(tmp_path):
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2-exchange", "two-renames-fallback"])
+def test_replaces_existing_folder(tmp_path, monkeypatch, exchange):
+    if not exchange:
+        monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
     target = tmp_path / "model"
     target.mkdir()
     (target / "old.txt").write_text("old")
@@ -29,10 +35,6 @@ def test_error_keeps_old_folder_and_cleans_up(tmp_path):
 
 def test_replacement_is_one_exchange_on_linux(tmp_path, monkeypatch):
     """The swap uses renameat2(RENAME_EXCHANGE), so there is no moment without the folder."""
-    import os
-
-    import train.atomic as atomic
-
     target = tmp_path / "model"
     target.mkdir()
     renames = []
@@ -42,16 +44,3 @@ def test_replacement_is_one_exchange_on_linux(tmp_path, monkeypatch):
         (tmp / "new.txt").write_text("new")
     assert (target / "new.txt").read_text() == "new"
     assert renames == [], "replaced by exchange, not by two renames"
-
-
-def test_fallback_without_exchange_still_replaces(tmp_path, monkeypatch):
-    import train.atomic as atomic
-
-    monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
-    target = tmp_path / "model"
-    target.mkdir()
-    (target / "old.txt").write_text("old")
-    with atomic_directory(target) as tmp:
-        (tmp / "new.txt").write_text("new")
-    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
-    assert [p.name for p in tmp_path.iterdir()] == ["model"]
