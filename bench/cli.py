@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.training import PROJECT
 from train import config
 
 OUT = config.ROOT / "bench"
@@ -103,7 +104,7 @@ def figures(results: dict) -> dict:
     """The ratios the targets are stated in."""
     default_batch = config.DEFAULTS["mlp"].batch_size
     rows = [r for r in results["training"]["rows"] if r["batch_size"] == default_batch]
-    tape = next(r for r in rows if r["variant"] == training_default())
+    tape = next(r for r in rows if r["variant"] == PROJECT)
     inf = [r for r in results["inference"] if r["model"] == "mlp"]
     py = next(r for r in inf if r["runtime"] == "python")
     node = [r for r in inf if r["runtime"] == "node"]
@@ -120,7 +121,7 @@ def figures(results: dict) -> dict:
 
 def step_cost_notes(training: dict) -> list[str]:
     """Split the project loop's step time into a fixed part and a per-example part (a two-point profile)."""
-    rows = {r["batch_size"]: r for r in training["rows"] if r["variant"] == training_default()}
+    rows = {r["batch_size"]: r for r in training["rows"] if r["variant"] == PROJECT}
     if len(rows) < 2:
         return []
     (b1, r1), (b2, r2) = sorted(rows.items())[:2]
@@ -153,10 +154,3 @@ def inference_notes(rows: list[dict]) -> list[str]:
             "isolated and reports threads on, yet reaches the same rate, so threads alone may not close the gap: "
             "XNNPACK in wasm (128-bit SIMD) against TF's AVX-512 kernels is the larger part. The cpu backend "
             f"(plain JS) runs at {rate[('node', 'cpu')]:.1f} GFLOP/s."]
-
-
-def training_default() -> str:
-    """Which benchmark variant `python -m train` uses by default."""
-    from bench.training import PROJECT
-
-    return PROJECT
