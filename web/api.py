@@ -110,7 +110,7 @@ def predict(name: str):
     meta = store().metadata(name)
     inputs = parse_inputs(read_json_body(), meta["input"], current_app.config["MAX_BATCH"])
     started = time.perf_counter()
-    outputs = store().predict(name, inputs)
+    outputs = store().predict(name, meta, inputs)
     result = {"model": name, "outputs": outputs.tolist(), "ms": round(1000 * (time.perf_counter() - started), 3)}
     if meta.get("kind") == "classification":
         result["argmax"] = outputs.argmax(axis=-1).tolist()

@@ -114,9 +114,10 @@ class Store:
 
     def metadata(self, name: str) -> dict:
         """A model's verified metadata.json, or ModelError 404 (unknown) / 503 (files broken, naming the file)."""
-        if not NAME.match(name) or name not in self.names():
-            raise ModelError(404, f"unknown model {name[:64]!r}; known: {', '.join(self.names()) or 'none'}")
         folder = self.models_dir / name
+        # The same test names() applies, for one folder: no directory listing on every request.
+        if not NAME.match(name) or not (folder / "metadata.json").is_file():
+            raise ModelError(404, f"unknown model {name[:64]!r}; known: {', '.join(self.names()) or 'none'}")
         stamp = folder_stamp(folder)
         cached = self._verified.get(name)
         # Hashing shards per request would cost more than predicting: re-verify only when a file changed.
@@ -186,9 +187,8 @@ class Store:
                 cached = self._loaded[name] = (mtime, fn)
         return cached[1]
 
-    def predict(self, name: str, inputs: np.ndarray) -> np.ndarray:
-        """Run the Python counterpart on a validated float32 batch."""
-        meta = self.metadata(name)
+    def predict(self, name: str, meta: dict, inputs: np.ndarray) -> np.ndarray:
+        """Run the Python counterpart (of the model whose verified metadata is meta) on a validated float32 batch."""
         fn = self.serving_fn(name, meta)
         import tensorflow as tf
 
