@@ -20,10 +20,10 @@ def run(*args, timeout: int = 300, **env) -> subprocess.CompletedProcess:
                           env=user_env(**env), timeout=timeout)
 
 
-def verify(models_dir) -> subprocess.CompletedProcess:
-    """Run the Node harness (`npm run verify`) on a models folder."""
-    return subprocess.run(["node", "web/verify.js", "--models", str(models_dir)], cwd=config.ROOT,
-                          capture_output=True, text=True, timeout=300)
+def verify(models_dir, *options: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run the Node harness (`npm run verify`) on a models folder, with extra options (e.g. --backends cpu)."""
+    return subprocess.run(["node", "web/verify.js", "--models", str(models_dir), *options], cwd=config.ROOT,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def summary(stdout: str) -> dict:

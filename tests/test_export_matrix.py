@@ -14,6 +14,7 @@ import pytest
 from export.convert import export_source
 from export.sources import from_artifact, from_keras
 from export.weights import parse_quantize
+from helpers import verify
 from tests.conftest import small_conv
 from train import config
 
@@ -49,8 +50,7 @@ def matrix(artifacts, keras_modules, tmp_path_factory):
 def verified(matrix):
     """One `node web/verify.js` run over the whole matrix."""
     out, _ = matrix
-    return subprocess.run(["node", "web/verify.js", "--models", str(out)], cwd=config.ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return verify(out, timeout=600)
 
 
 def test_every_combination_passes_in_node(matrix, verified):
@@ -127,6 +127,5 @@ def test_drift_beyond_a_quantized_tolerance_fails(matrix, tmp_path):
     meta = json.loads(meta_file.read_text())
     meta["golden"]["outputs"][0] += 0.2
     meta_file.write_text(json.dumps(meta))
-    result = subprocess.run(["node", "web/verify.js", "--models", str(tmp_path), "--backends", "cpu"],
-                            cwd=config.ROOT, capture_output=True, text=True, timeout=120)
+    result = verify(tmp_path, "--backends", "cpu", timeout=120)
     assert result.returncode == 1 and "FAIL" in result.stdout

@@ -1,7 +1,6 @@
 """Users' own models: .keras, .h5 and SavedModel directories exported with goldens, checked in Node."""
 
 import json
-import subprocess
 import warnings
 
 import numpy as np
@@ -9,8 +8,8 @@ import pytest
 
 from export.cli import main
 from export.sources import GOLDEN_COUNT, ExportError, from_path, golden_inputs_for
+from helpers import verify
 from tests.conftest import small_conv
-from train import config
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +74,7 @@ def test_small_shards_are_all_listed(user_exports):
 
 
 def test_user_exports_pass_in_node(user_exports):
-    result = subprocess.run(["node", "web/verify.js", "--models", str(user_exports)], cwd=config.ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = verify(user_exports)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all 8 checks passed" in result.stdout  # 4 models x cpu, wasm
 
