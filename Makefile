@@ -9,16 +9,19 @@ CHROMIUM ?= /usr/bin/chromium
 MODELS := linear mlp
 TRAIN_SRC := $(wildcard train/*.py)
 EXPORT_SRC := $(wildcard export/*.py)
+COMMON_SRC := $(wildcard tfjs_bridge/common/*)
 
-.PHONY: setup demo test models verify serve bench clean
+.PHONY: setup demo test lint models verify serve bench clean
 .DELETE_ON_ERROR:
 
 setup: $(VENV)/.installed node_modules/.installed
 
+# The pinned set, then this checkout itself (editable, no dependency resolution): `.venv/bin/tfjs-bridge`.
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --disable-pip-version-check pip==26.3
 	$(PY) -m pip install -qq --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -qq --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -33,15 +36,15 @@ $(CHROMIUM):
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
 
 # Trained artifacts and exported models, rebuilt only when missing or when their code changed.
-artifacts/%/run.json: $(TRAIN_SRC) | setup
+artifacts/%/run.json: $(TRAIN_SRC) $(COMMON_SRC) | setup
 	$(PY) -m train $*
 
-web/models/%/model.json: artifacts/%/run.json $(EXPORT_SRC) | setup
-	$(PY) -m export $*
+web/models/%/model.json: artifacts/%/run.json $(EXPORT_SRC) $(COMMON_SRC) | setup
+	$(PY) -m export $* --out web/models
 
 # The MLP also ships as a layers model: trainable in tf.js (tests/js/trainable.test.js fits it).
-web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) | setup
-	$(PY) -m export mlp --format layers
+web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) $(COMMON_SRC) | setup
+	$(PY) -m export mlp --format layers --out web/models
 
 # Artifacts are listed too: the web app's Python predictions use them, so they must exist (and survive).
 models: $(MODELS:%=artifacts/%/run.json) $(MODELS:%=web/models/%/model.json) web/models/mlp-layers/model.json
@@ -50,24 +53,28 @@ models: $(MODELS:%=artifacts/%/run.json) $(MODELS:%=web/models/%/model.json) web
 demo: setup
 	$(PY) -m train linear
 	$(PY) -m train mlp
-	$(PY) -m export $(MODELS)
-	$(PY) -m export mlp --format layers
+	$(PY) -m export $(MODELS) --out web/models
+	$(PY) -m export mlp --format layers --out web/models
 	npm run --silent verify
 ifeq ($(SERVE),1)
-	$(PY) -m web.serve --host $(HOST) --port $(PORT)
+	$(PY) -m web.serve --models web/models --host $(HOST) --port $(PORT)
 endif
 
 verify: models
 	npm run --silent verify
 
-test: setup models $(CHROMIUM)
+test: setup models lint $(CHROMIUM)
 	$(PY) -m pytest
 	npm test
 	CHROMIUM_PATH=$(CHROMIUM) npm run test:browser
 
+lint: setup
+	$(PY) -m ruff check --quiet .
+	npm run --silent lint
+
 # The demo behind waitress (production WSGI server); `flask --app web run` is the development server.
 serve: setup models
-	$(PY) -m web.serve --host $(HOST) --port $(PORT)
+	$(PY) -m web.serve --models web/models --host $(HOST) --port $(PORT)
 
 # Measurements (minutes): bench/results.json, bench/report.md, bench/chart.png. Not part of `make test`.
 bench: setup models $(CHROMIUM)

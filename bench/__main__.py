@@ -1,7 +1,7 @@
-"""`python -m bench`: kept thin on purpose; the work is in bench.cli and the benchmark modules."""
+"""`python -m bench` from a checkout: the same command as `tfjs-bridge bench`."""
 
 import sys
 
-from bench.cli import main
+from tfjs_bridge.bench.cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m bench"))

@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.training import PROJECT
-from train import config
+from tfjs_bridge.common import paths
+from tfjs_bridge.common.cli import fail
+from tfjs_bridge.train import config
 
-OUT = config.ROOT / "bench"
+OUT = paths.CHECKOUT / "bench" if paths.CHECKOUT else None
 
 
 def machine() -> dict:
@@ -43,22 +44,23 @@ def step(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
     """Run every benchmark; return the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the scripts run (figures meaningless)")
     parser.add_argument("--out", type=Path, help="output folder (default: bench/; smoke runs need an explicit one)")
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per training variant (default: 5)")
     args = parser.parse_args(argv)
     if args.smoke and args.out is None:
         parser.error("--smoke needs --out (smoke figures must not replace the real report)")
+    if paths.CHECKOUT is None:
+        return fail("the benchmark measures the demo's models and runs from a checkout: clone the project, then `make bench`")
     out = args.out or OUT
-    if not (config.WEB_MODELS / "mlp" / "metadata.json").is_file():
-        print("error: no exported models: run `make models` first", file=sys.stderr)
-        return 2
+    if not ((paths.CHECKOUT / paths.DEMO_MODELS) / "mlp" / "metadata.json").is_file():
+        return fail("no exported models: run `make models` first")
 
-    from bench import exporting, inference, report, training
-    from train.data import load_offline_mnist
+    from tfjs_bridge.bench import exporting, inference, report, training
+    from tfjs_bridge.train.data import load_offline_mnist
 
     results = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "smoke": args.smoke, "machine": machine(), "versions": versions(), "notes": []}
@@ -71,22 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     results["training"] = {**info, "rows": rows, "examples": len(x), "repeats": repeats}
 
     step("training throughput under MirroredStrategy: 1 vs 2 logical CPU devices")
-    from bench.replicas import bench_replicas
+    from tfjs_bridge.bench.replicas import bench_replicas
 
     results["replicas"] = bench_replicas(epochs=1 if args.smoke else 3, batch_sizes=(32,) if args.smoke else (32, 500))
 
     step("export: converter time, bytes and accuracy per quantization mode (MLP)")
-    results["export"] = exporting.bench_export(config.ARTIFACTS / "mlp", exporting.MODES[:1] + ["uint8"] if args.smoke else exporting.MODES)
+    results["export"] = exporting.bench_export((paths.CHECKOUT / paths.ARTIFACTS) / "mlp", exporting.MODES[:1] + ["uint8"] if args.smoke else exporting.MODES)
 
     step("inference: TF-Python")
-    inf = inference.bench_python(config.WEB_MODELS, config.ARTIFACTS, args.smoke)
+    inf = inference.bench_python((paths.CHECKOUT / paths.DEMO_MODELS), (paths.CHECKOUT / paths.ARTIFACTS), args.smoke)
     step("inference: tf.js in Node")
-    inf += inference.bench_node(config.WEB_MODELS, args.smoke)
+    inf += inference.bench_node((paths.CHECKOUT / paths.DEMO_MODELS), args.smoke)
     step("inference: tf.js in headless Chromium")
     inf += inference.bench_browser(args.smoke)
     results["inference"] = inf
 
-    load_file = config.ROOT / "bench" / "raw" / "load.json"
+    load_file = paths.CHECKOUT / "bench" / "raw" / "load.json"
     if load_file.is_file():  # written by tests/test_load.py (make test): 2,000 requests at concurrency 16
         results["load"] = {**json.loads(load_file.read_text()),
                            "measured_at": datetime.datetime.fromtimestamp(load_file.stat().st_mtime, datetime.timezone.utc).isoformat(timespec="seconds")}
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     results["notes"] += step_cost_notes(results["training"]) + inference_notes(results["inference"])
     results["targets"] = report.judge(results["figures"])
     report.write(results, out)
-    subprocess.run(["node", "bench/chart.js", str(out / "results.json"), str(out / "chart.png")], cwd=config.ROOT, check=True)
+    subprocess.run(["node", "bench/chart.js", str(out / "results.json"), str(out / "chart.png")], cwd=paths.CHECKOUT, check=True)
     step(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'chart.png'}")
     print(report.markdown(results))
     return 0
@@ -104,6 +106,8 @@ def figures(results: dict) -> dict:
     """The ratios the targets are stated in."""
     default_batch = config.DEFAULTS["mlp"].batch_size
     rows = [r for r in results["training"]["rows"] if r["batch_size"] == default_batch]
+    from tfjs_bridge.bench.training import PROJECT
+
     tape = next(r for r in rows if r["variant"] == PROJECT)
     inf = [r for r in results["inference"] if r["model"] == "mlp"]
     py = next(r for r in inf if r["runtime"] == "python")
@@ -121,6 +125,8 @@ def figures(results: dict) -> dict:
 
 def step_cost_notes(training: dict) -> list[str]:
     """Split the project loop's step time into a fixed part and a per-example part (a two-point profile)."""
+    from tfjs_bridge.bench.training import PROJECT
+
     rows = {r["batch_size"]: r for r in training["rows"] if r["variant"] == PROJECT}
     if len(rows) < 2:
         return []
@@ -140,7 +146,7 @@ def step_cost_notes(training: dict) -> list[str]:
 
 def inference_notes(rows: list[dict]) -> list[str]:
     """Why tf.js in Node trails TF-Python on large batches: arithmetic rate of each runtime on the MLP."""
-    from bench.training import FORWARD_FLOPS
+    from tfjs_bridge.bench.training import FORWARD_FLOPS
 
     mlp = {(r["runtime"], r["backend"]): r for r in rows if r["model"] == "mlp"}
     if ("python", "tensorflow") not in mlp or ("node", "wasm") not in mlp:

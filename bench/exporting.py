@@ -4,9 +4,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from export.convert import export_source
-from export.sources import from_artifact
-from export.weights import parse_quantize
+from tfjs_bridge.export.convert import export_source
+from tfjs_bridge.export.sources import from_artifact
+from tfjs_bridge.export.weights import parse_quantize
 
 MODES = [None, "float16", "uint16", "uint8"]
 
@@ -22,7 +22,7 @@ def bench_export(artifact: Path, modes=MODES) -> list[dict]:
                                    folder=f"{source.name}-{mode or 'float32'}")
             seconds = time.perf_counter() - started
             row = {"model": source.name, "quantization": mode or "float32", "seconds": seconds,
-                   "bytes": meta["bytes"]["on_disk"], "bytes_fraction": meta["bytes"]["ratio"]}
+                   "bytes": meta["bytes"]["on_disk"], "bytes_fraction": meta["bytes"]["on_disk"] / meta["bytes"]["float32"]}
             accuracy = meta.get("accuracy")
             if accuracy:
                 row.update(accuracy=accuracy["exported"], accuracy_change_pt=100 * accuracy["change"])

@@ -5,10 +5,10 @@ import subprocess
 import time
 
 import numpy as np
-import tensorflow as tf
 
-from train import config
-from bench.stats import spread
+from tfjs_bridge.bench.stats import spread
+from tfjs_bridge.common import paths
+from tfjs_bridge.common.quiet import tf
 
 
 def time_calls(fn, runs: int, warmup: int = 3) -> dict:
@@ -28,16 +28,17 @@ def bench_python(models_dir, artifacts_dir, smoke: bool = False) -> list[dict]:
     rows = []
     for meta_file in sorted(models_dir.glob("*/metadata.json")):
         meta = json.loads(meta_file.read_text())
-        saved_model = artifacts_dir / meta["name"] / "saved_model"
-        if not saved_model.is_dir():
+        saved_model = artifacts_dir / str(meta["counterpart"]) / "saved_model"
+        if not meta["counterpart"] or not saved_model.is_dir():
             continue
         started = time.perf_counter()
         fn = tf.saved_model.load(str(saved_model)).signatures["serving_default"]
         load_ms = 1000 * (time.perf_counter() - started)
-        name, out = meta["input"]["name"], meta["output"]["name"]
+        (spec,), (out_spec,) = meta["inputs"], meta["outputs"]
+        name, out = spec["name"], out_spec["name"]
         rng = np.random.default_rng(42)
-        x1 = tf.constant(rng.uniform(0, 1, (1, *meta["input"]["shape"][1:])).astype(np.float32))
-        xb = tf.constant(rng.uniform(0, 1, (big, *meta["input"]["shape"][1:])).astype(np.float32))
+        x1 = tf.constant(rng.uniform(0, 1, (1, *spec["shape"][1:])).astype(np.float32))
+        xb = tf.constant(rng.uniform(0, 1, (big, *spec["shape"][1:])).astype(np.float32))
         # .numpy() makes each call include the read-back, as tf.js's await y.data() does.
         batch1 = time_calls(lambda: fn(**{name: x1})[out].numpy(), 3 if smoke else 200)
         batch_big = time_calls(lambda: fn(**{name: xb})[out].numpy(), 2 if smoke else 30)
@@ -50,12 +51,12 @@ def bench_python(models_dir, artifacts_dir, smoke: bool = False) -> list[dict]:
 def bench_node(models_dir, smoke: bool = False) -> list[dict]:
     """tf.js in Node (cpu and wasm backends), via bench/infer.js."""
     cmd = ["node", "bench/infer.js", "--models", str(models_dir)] + (["--smoke"] if smoke else [])
-    out = subprocess.run(cmd, cwd=config.ROOT, capture_output=True, text=True, timeout=600, check=True)
+    out = subprocess.run(cmd, cwd=paths.CHECKOUT, capture_output=True, text=True, timeout=600, check=True)
     return json.loads(out.stdout)
 
 
 def bench_browser(smoke: bool = False) -> list[dict]:
     """tf.js in headless Chromium (cpu, wasm, webgl), via bench/browser.js against the production server."""
     cmd = ["node", "bench/browser.js"] + (["--smoke"] if smoke else [])
-    out = subprocess.run(cmd, cwd=config.ROOT, capture_output=True, text=True, timeout=900, check=True)
+    out = subprocess.run(cmd, cwd=paths.CHECKOUT, capture_output=True, text=True, timeout=900, check=True)
     return json.loads(out.stdout)

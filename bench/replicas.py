@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from train import config
+from tfjs_bridge.common import paths
 
 
 def bench_replicas(devices=(1, 2), epochs: int = 3, batch_sizes=(32,)) -> list[dict]:
@@ -22,7 +22,7 @@ def bench_replicas(devices=(1, 2), epochs: int = 3, batch_sizes=(32,)) -> list[d
                 out = Path(tmp) / f"mlp-{n}-{batch}"
                 cmd = [sys.executable, "-m", "train", "mlp", "--strategy", "mirrored", "--virtual-devices", str(n),
                        "--epochs", str(epochs), "--batch-size", str(batch), "--out", str(out), "--no-progress"]
-                subprocess.run(cmd, cwd=config.ROOT, check=True, capture_output=True, text=True, timeout=900)
+                subprocess.run(cmd, cwd=paths.CHECKOUT, check=True, capture_output=True, text=True, timeout=900)
                 run = json.loads((out / "run.json").read_text())
                 rows.append({"devices": n, "global_batch": batch, "epochs": epochs,
                              "examples_per_sec": run["examples_per_sec"],

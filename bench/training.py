@@ -4,12 +4,12 @@ import statistics
 import time
 
 import numpy as np
-import tensorflow as tf
 
-from train import config
-from train.data import as_dataset
-from train.tasks import MLP
-from bench.stats import spread
+from tfjs_bridge.bench.stats import spread
+from tfjs_bridge.common.quiet import tf
+from tfjs_bridge.train import config
+from tfjs_bridge.train.data import as_dataset
+from tfjs_bridge.train.tasks import MLP
 
 HIDDEN, CLASSES, PIXELS = 100, 10, 784
 # Multiply-adds of one example: forward 784x100 + 100x10; backward computes two matmul products per layer
@@ -66,7 +66,7 @@ def step_body(model, optimizer):
 
 def project_runner(model, optimizer):
     """The loop `python -m train` runs: train.loop's many-steps-per-call trainer under the default strategy."""
-    from train.loop import make_train_steps
+    from tfjs_bridge.train.loop import make_train_steps
 
     strategy = tf.distribute.get_strategy()
     train_steps = make_train_steps(strategy, model, optimizer, MLP.per_example_loss, tf.keras.metrics.Mean())

@@ -1,7 +1,7 @@
-"""`python -m export`: kept thin on purpose; the work is in export.cli and export.convert."""
+"""`python -m export` from a checkout: the same command as `tfjs-bridge export`."""
 
 import sys
 
-from export.cli import main
+from tfjs_bridge.export.cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m export"))

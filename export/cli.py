@@ -1,34 +1,39 @@
-"""Command line for the export stage: artifacts or users' model files → web/models/<name>, with a summary table."""
+"""Command line for the export stage (`tfjs-bridge export`): users' model files or training artifacts → tf.js model
+folders with metadata and goldens, a summary table, and optionally the Node parity check right after."""
 
 import argparse
 import sys
 import time
 from pathlib import Path
 
-from train import config
+from tfjs_bridge.common import paths
+from tfjs_bridge.common.cli import fail, positive_int
+from tfjs_bridge.common.errors import UserError
+
+FORMATS = ("auto", "graph", "layers", "both")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `python -m export` parser."""
+def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
+    """The export parser."""
     parser = argparse.ArgumentParser(
-        prog="python -m export",
-        description="Convert models to tf.js graph or layers models with metadata and golden outputs "
-        "(checked later by `npm run verify`).",
+        prog=prog,
+        description="Convert models to tf.js graph or layers model folders (model.json, shards, metadata.json, "
+        "goldens.json), checked later by `tfjs-bridge verify` (or right away with --verify).",
     )
     parser.add_argument(
         "models", nargs="*",
-        help="model names under --artifacts (linear, mlp), artifact folders written by `python -m train`, "
-        "SavedModel directories, or .keras / .h5 files (default: every model found under --artifacts)",
+        help="SavedModel directories, .keras / .h5 files, artifact folders written by `tfjs-bridge train`, or names "
+        "of artifacts under --artifacts (default: every trained model under --artifacts)",
     )
-    parser.add_argument("--artifacts", type=Path, default=config.ARTIFACTS, help="where trained models are (default: artifacts/)")
-    parser.add_argument("--out", type=Path, default=config.WEB_MODELS, help="where tf.js models go (default: web/models/)")
-    parser.add_argument("--format", choices=("auto", "graph", "layers", "both"), default="auto",
+    parser.add_argument("--artifacts", type=Path, default=paths.ARTIFACTS, help="where trained models are (default: ./artifacts)")
+    parser.add_argument("--out", type=Path, default=paths.MODELS, help="where tf.js model folders go (default: ./web_models)")
+    parser.add_argument("--format", choices=FORMATS, default="auto",
                         help="auto (default): layers for functional/sequential Keras models, graph otherwise; "
-                        "the other format goes to <name>-<format>/")
+                        "both: the other format goes to <name>-<format>/")
     parser.add_argument("--quantize", action="append", metavar="MODE[=GLOB]",
                         help="float16, uint16 or uint8 for every float weight, or only for weight names matching "
                         "GLOB (repeatable, e.g. --quantize uint8='*/kernel')")
-    parser.add_argument("--shard-size", type=int, default=4 * 1024 * 1024, metavar="BYTES",
+    parser.add_argument("--shard-size", type=positive_int, default=4 * 1024 * 1024, metavar="BYTES",
                         help="largest weight shard in bytes (default: 4194304)")
     parser.add_argument("--golden-inputs", type=Path, metavar="FILE.npy",
                         help="inputs whose outputs tf.js must reproduce (default for model files: 16 seeded uniform [0, 1) rows)")
@@ -36,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="for model files: whether argmax agreement is checked (default: classification "
                         "when the output is [batch, k>=2])")
     parser.add_argument("--name", help="output folder name (one model, one format)")
+    parser.add_argument("--verify", action="store_true", help="then check every exported folder in Node (cpu and wasm), "
+                        "as `tfjs-bridge verify` does; exit 1 if any check fails")
     return parser
 
 
@@ -46,11 +53,9 @@ def resolve_models(names: list[str], root: Path) -> list[Path]:
     return [Path(n) if ("/" in n or Path(n).exists()) and not (root / n).is_dir() else root / n for n in names]
 
 
-def check_paths(args: argparse.Namespace) -> str | None:
-    """What is wrong with --name, --out or --golden-inputs before any work starts, or None."""
-    from web.store import NAME  # the folder names the web app serves
-
-    if args.name is not None and not NAME.match(args.name):
+def check_arguments(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments, found before TensorFlow is imported, or None."""
+    if args.name is not None and not paths.NAME.match(args.name):
         return f"--name {args.name!r} must be a plain folder name (letters, digits, '_', '.', '-'; 64 at most)"
     if args.out.exists() and not args.out.is_dir():
         return f"--out {args.out} exists and is not a folder"
@@ -59,57 +64,79 @@ def check_paths(args: argparse.Namespace) -> str | None:
             return f"--golden-inputs {args.golden_inputs}: no such file"
         if args.golden_inputs.suffix != ".npy":
             return f"--golden-inputs {args.golden_inputs}: expected a .npy file (numpy.save), got '{args.golden_inputs.suffix}'"
+    if args.name and len(args.models) > 1:
+        return "--name needs a single model"
+    if args.name and args.format == "both":
+        return "--name needs a single --format"
+    for name in args.models:
+        path = Path(name)
+        if not path.exists() and not (args.artifacts / name).is_dir():
+            return (f"no trained model at {name}: no such file or directory "
+                    "(give an artifact name, a SavedModel directory, or a .keras / .h5 file)")
+        if path.is_file() and path.suffix not in (".keras", ".h5"):
+            return f"{name}: unsupported file type '{path.suffix}': give a SavedModel directory, a .keras or a .h5 file"
     return None
 
 
-def print_table(rows: list[tuple]) -> None:
+def print_table(metas: list[dict], seconds: list[float], out: Path) -> None:
     """Fixed-width summary of what was written."""
-    header = ("model", "format", "keras", "quant", "input", "bytes", "vs f32", "goldens", "s", "folder")
+    header = ("model", "format", "keras", "quant", "inputs", "bytes", "vs f32", "goldens", "s", "folder")
+    rows = []
+    for meta, took in zip(metas, seconds):
+        b, quant = meta["bytes"], meta["quantization"]
+        rows.append((meta["name"], meta["format"], meta["source"]["keras"] or "-", quant["dtype"] if quant else "-",
+                     " ".join(f"{s['name']}{s['shape']}" for s in meta["inputs"]), f"{b['on_disk']:,}",
+                     f"{b['on_disk'] / b['float32']:.2f}" if b["float32"] else "-", str(meta["goldens"]["count"]),
+                     f"{took:.1f}", str(out / meta["name"])))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: returns the process exit code (2 for bad input)."""
-    args = build_parser().parse_args(argv)
-    problem = check_paths(args)  # before TensorFlow is imported: bad paths fail fast
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    from export.convert import export_source
-    from export.keras_bridge import UnsupportedModelError
-    from export.sources import ExportError, from_path
-    from export.weights import parse_quantize
+def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
+    """Export every model named in args; return their metadata and the seconds each took."""
+    from tfjs_bridge.export.convert import export_source
+    from tfjs_bridge.export.errors import ExportError
+    from tfjs_bridge.export.sources import from_path
+    from tfjs_bridge.export.weights import parse_quantize
 
-    paths = resolve_models(args.models, args.artifacts)
-    if not paths:
-        print(f"error: no trained models under {args.artifacts}: run `python -m train mlp` first", file=sys.stderr)
-        return 2
-    if args.name and len(paths) > 1:
-        print("error: --name needs a single model", file=sys.stderr)
-        return 2
-    if args.shard_size <= 0:
-        print("error: --shard-size must be a positive number of bytes", file=sys.stderr)
-        return 2
-    rows = []
-    for path in paths:
+    qmap = parse_quantize(args.quantize)
+    sources = resolve_models(args.models, args.artifacts)
+    if not sources:
+        raise ExportError(f"no trained models under {args.artifacts}: run `tfjs-bridge train mlp` first, or name a model file")
+    metas, seconds = [], []
+    for path in sources:
         started = time.perf_counter()
-        try:
-            qmap = parse_quantize(args.quantize)
-            source = from_path(path, args.golden_inputs, args.kind)
-            metas = export_source(source, args.out, args.format, qmap, args.shard_size, folder=args.name)
-        except (ExportError, UnsupportedModelError, ValueError, OSError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        for meta in metas:
-            b = meta["bytes"]
-            rows.append((meta["name"], meta["format"], meta["keras"] or "-", meta["quantization"] or "-",
-                         str(meta["input"]["shape"]), f"{b['on_disk']:,}", f"{b['ratio']:.2f}", str(meta["golden"]["count"]),
-                         f"{time.perf_counter() - started:.1f}", str(Path(args.out) / meta["name"])))
+        for meta in export_source(from_path(path, args.golden_inputs, args.kind), args.out, args.format, qmap,
+                                  args.shard_size, folder=args.name):
+            metas.append(meta)
+            seconds.append(time.perf_counter() - started)
             if "accuracy" in meta:
                 acc = meta["accuracy"]
                 print(f"{meta['name']}: test accuracy {acc['float32']:.4f} float32 → {acc['exported']:.4f} "
-                      f"{meta['quantization']} ({acc['change']:+.4f})")
-    print_table(rows)
-    return 0
+                      f"{meta['quantization']['dtype']} ({acc['change']:+.4f})")
+    return metas, seconds
+
+
+def main(argv: list[str] | None = None, prog: str = "tfjs-bridge export") -> int:
+    """Entry point: returns the process exit code (2 for bad input, 1 when --verify finds a failing check)."""
+    args = build_parser(prog).parse_args(argv)
+    problem = check_arguments(args)  # before TensorFlow is imported: bad input fails fast
+    if problem:
+        return fail(problem)
+    try:
+        metas, seconds = export_all(args)
+    except UserError as err:
+        return fail(err)
+    except OSError as err:  # e.g. --out on a read-only disk: say which path, plainly
+        return fail(f"cannot write {err.filename or args.out}: {err.strerror or err}")
+    print_table(metas, seconds, args.out)
+    if not args.verify:
+        return 0
+    from tfjs_bridge.common.node import run_harness
+
+    sys.stdout.flush()
+    try:
+        return run_harness([str(args.out / m["name"]) for m in metas])
+    except UserError as err:
+        return fail(err)

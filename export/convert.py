@@ -4,22 +4,23 @@ import contextlib
 import datetime
 import hashlib
 import json
+import re
 import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from export.keras_bridge import keras_flavour, to_tf_keras
-from export.sources import ExportError, Source, from_artifact  # noqa: F401  (ExportError is part of this API)
-from export.weights import load_read_back, quantization_label, weight_bytes
-from train import config
-from train.atomic import atomic_directory
-from train.quiet import filtered_native_output, quiet_import
+from tfjs_bridge.common import schema
+from tfjs_bridge.common.atomic import atomic_directory
+from tfjs_bridge.common.paths import MODELS
+from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
+from tfjs_bridge.common.savedmodel import save_serving_model
+from tfjs_bridge.export.errors import ExportError
+from tfjs_bridge.export.keras_bridge import keras_flavour, to_tf_keras
+from tfjs_bridge.export.sources import Source, from_artifact
+from tfjs_bridge.export.weights import load_read_back, quantization_label, weight_bytes
 
-METADATA = "metadata.json"
-SCHEMA_VERSION = 2
 FORMATS = ("graph", "layers")
 SHARD_SIZE = 4 * 1024 * 1024  # the converter's default weight_shard_size_bytes
 
@@ -57,77 +58,77 @@ def convert_layers(model, out_dir: Path, qmap: dict | None = None, shard_size: i
 
 def save_keras_as_saved_model(model, io: dict, path: Path) -> None:
     """A SavedModel with a serving signature for a Keras model, so the graph converter can read it."""
-    from train.run import save_serving_model
-
+    (spec,) = io["inputs"]
     with quiet_converter():
-        save_serving_model(model, io["input"]["name"], tuple(io["input"]["shape"][1:]), path)
+        save_serving_model(model, spec["name"], tuple(spec["shape"][1:]), path)
+
+
+def file_record(folder: Path, rel: str) -> dict:
+    """A file of the model folder as the schema records it: name, byte length, sha256."""
+    blob = (folder / rel).read_bytes()
+    return {"path": rel, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
 
 
 def weight_files(model_dir: Path) -> list[dict]:
     """Every shard named in model.json's manifest, in manifest order, with byte length and sha256."""
     manifest = json.loads((model_dir / "model.json").read_text())["weightsManifest"]
-    files = []
-    for group in manifest:
-        for rel in group["paths"]:
-            blob = (model_dir / rel).read_bytes()
-            files.append({"path": rel, "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()})
-    return files
+    return [file_record(model_dir, rel) for group in manifest for rel in group["paths"]]
 
 
-def flat(values: np.ndarray) -> list[float]:
-    """float32 values as exact JSON numbers (float64 holds every float32 exactly)."""
-    return np.asarray(values, dtype=np.float64).ravel().tolist()
+def tensor_values(values: np.ndarray, dtype: str) -> dict:
+    """A tensor as goldens.json stores it: dtype, shape and flat row-major values (exact JSON numbers)."""
+    values = np.asarray(values)
+    # float64 holds every float32 (and float16) exactly, so the JSON numbers are the tensor's own values.
+    flat = values.astype(np.float64) if values.dtype.kind == "f" else values
+    return {"dtype": dtype, "shape": list(values.shape), "values": flat.ravel().tolist()}
 
 
-def golden_record(golden_in, golden_out, golden_labels) -> dict:
-    """Golden inputs with the reference outputs (and labels, with Python's accuracy on them)."""
-    golden = {
+def goldens_document(io: dict, golden_in: np.ndarray, golden_out: np.ndarray, golden_labels) -> dict:
+    """goldens.json: the inputs, Python's outputs for them (and true labels, with Python's accuracy on them)."""
+    (spec,), (out,) = io["inputs"], io["outputs"]
+    doc = {
+        "schema": schema.VERSION,
         "count": len(golden_in),
-        "input_shape": list(golden_in.shape),
-        "output_shape": list(golden_out.shape),
-        "inputs": flat(golden_in),
-        "outputs": flat(golden_out),
+        "inputs": {spec["name"]: tensor_values(golden_in, spec["dtype"])},
+        "outputs": {out["name"]: tensor_values(golden_out, out["dtype"])},
     }
     if golden_labels is not None:
-        golden["labels"] = golden_labels.astype(int).tolist()
-        golden["python_accuracy"] = float(np.mean(golden_out.argmax(axis=-1) == golden_labels))
-    return golden
+        doc["labels"] = np.asarray(golden_labels).astype(int).tolist()
+        doc["python_accuracy"] = float(np.mean(golden_out.argmax(axis=-1) == golden_labels))
+    return doc
 
 
-def python_counterpart(source: Source) -> str | None:
-    """Where the source's SavedModel is, if it has one; .keras/.h5 sources have none on disk."""
-    if source.saved_model is None:
+def quantization_record(qmap: dict | None) -> dict | None:
+    """The schema's quantization field: the most lossy encoding, and where each encoding applies."""
+    if not qmap:
         return None
-    path = Path(source.saved_model).resolve()
-    return str(path.relative_to(config.ROOT)) if path.is_relative_to(config.ROOT) else str(path)
+    return {"dtype": quantization_label(qmap), "map": {k: ("*" if v is True else list(v)) for k, v in qmap.items()}}
 
 
 def build_metadata(source: Source, folder: str, fmt: str, flavour: str | None, qmap: dict | None,
-                   golden: dict, model_dir: Path) -> dict:
-    """Everything a harness needs to use and check the model without Python."""
+                   goldens: dict, model_dir: Path) -> dict:
+    """metadata.json (model-folder schema): everything a harness needs to use and check the model without Python."""
     run = source.run
+    training = {k: run[k] for k in ("config", "dataset", "final", "history", "train_seconds", "training_data") if k in run}
+    weights = weight_bytes(model_dir)
     return {
-        "schema": SCHEMA_VERSION,
+        "schema": schema.VERSION,
         "name": folder,
-        "source": run.get("source", f"artifact {run.get('out', source.name)}"),
-        # The Python counterpart the web app runs for POST /api/predict (relative to the project when inside it).
-        "saved_model": python_counterpart(source),
         "format": fmt,
-        "keras": flavour,
         "kind": source.kind,
-        "weights_dtype": quantization_label(qmap) or "float32",
-        "quantization": quantization_label(qmap),
-        "quantize_map": {k: (v if v is not True else "*") for k, v in (qmap or {}).items()} or None,
-        "bytes": weight_bytes(model_dir),
-        "input": source.io["input"],
-        "output": source.io["output"],
+        "source": {"type": source.origin, "name": source.name, "keras": flavour},
+        "counterpart": source.counterpart,
+        "inputs": source.io["inputs"],
+        "outputs": source.io["outputs"],
         "labels": run.get("labels"),
         "preprocessing": run.get("preprocessing"),
-        "training": {k: run.get(k) for k in ("config", "dataset", "final", "history", "train_seconds", "training_data") if k in run},
+        "quantization": quantization_record(qmap),
+        "bytes": {"on_disk": weights["on_disk"], "float32": weights["float32"]},
+        "files": weight_files(model_dir),
+        "goldens": {**file_record(model_dir, schema.GOLDENS), "count": goldens["count"]},
+        "training": training or None,
         "versions": {**run.get("versions", {}), "tensorflowjs": quiet_import("tensorflowjs").__version__},
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "files": weight_files(model_dir),
-        "golden": golden,
     }
 
 
@@ -161,30 +162,39 @@ def write_format(source: Source, out_dir: Path, fmt: str, flavour: str, qmap, sh
 
 
 def folder_name(source: Source, fmt: str) -> str:
-    """<name> for the format the model's type calls for, <name>-<format> for the other one."""
-    return source.name if fmt == source.natural_format() else f"{source.name}-{fmt}"
+    """<name> for the format the model's type calls for, <name>-<format> for the other one (a safe folder name)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", source.name).lstrip("._")[:56] or "model"
+    return name if fmt == source.natural_format() else f"{name}-{fmt}"
 
 
-def export_source(source: Source, out_root: Path = config.WEB_MODELS, fmt: str = "auto", qmap: dict | None = None,
+def write_json(path: Path, doc: dict) -> None:
+    """A JSON file that any parser reads: NaN or Infinity (which Python would write bare) are refused."""
+    path.write_text(json.dumps(doc, allow_nan=False) + "\n")
+
+
+def export_source(source: Source, out_root: Path = MODELS, fmt: str = "auto", qmap: dict | None = None,
                   shard_size: int = SHARD_SIZE, flavour: str = "keras3", folder: str | None = None) -> list[dict]:
     """Export source into out_root/<folder>/ per format, each folder swapped in atomically; return the metadata."""
     formats = [source.natural_format()] if fmt == "auto" else list(FORMATS) if fmt == "both" else [fmt]
     if folder and len(formats) > 1:
         raise ExportError("--name needs a single --format")
-    golden = golden_record(source.golden_in, source.reference(source.golden_in), source.golden_labels)
+    goldens = goldens_document(source.io, source.golden_in, source.reference(source.golden_in), source.golden_labels)
     metas = []
     for f in formats:
         name = folder or folder_name(source, f)
         with atomic_directory(Path(out_root) / name) as tmp:
             used = write_format(source, tmp, f, flavour, qmap, shard_size)
-            meta = build_metadata(source, name, f, used, qmap, golden, tmp)
+            write_json(tmp / schema.GOLDENS, goldens)
+            meta = build_metadata(source, name, f, used, qmap, goldens, tmp)
             if qmap and source.evaluate is not None:
                 meta["accuracy"] = quantized_accuracy(source, tmp, flavour)
-            (tmp / METADATA).write_text(json.dumps(meta) + "\n")
+            schema.validate(goldens, schema.GOLDENS)
+            schema.validate(meta)  # what every reader will check: refuse here, before the folder is swapped in
+            write_json(tmp / schema.METADATA, meta)
         metas.append(meta)
     return metas
 
 
-def export_artifact(artifact: Path, out_root: Path = config.WEB_MODELS, **options) -> dict:
+def export_artifact(artifact: Path, out_root: Path = MODELS, **options) -> dict:
     """Export one training artifact folder to out_root/<name>/ (graph format unless told); return its metadata."""
     return export_source(from_artifact(Path(artifact)), out_root, **options)[0]

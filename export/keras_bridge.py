@@ -8,7 +8,8 @@ the same names and weights, checked to give the same outputs, and saved through 
 
 import numpy as np
 
-from train.quiet import quiet_import
+from tfjs_bridge.common.quiet import quiet_import
+from tfjs_bridge.export.errors import UnsupportedModelError
 
 # Layers whose Keras 2 form tfjs-layers 4.22 reads and whose Keras 3 config tf_keras accepts once cleaned.
 # Tested end to end (Python → tf.js parity) in tests/test_keras_bridge.py.
@@ -25,19 +26,15 @@ KERAS3_ONLY_KEYS = frozenset({"optional", "quantization_config", "lora_rank", "l
 REBUILD_TOLERANCE = 1e-6
 
 
-class UnsupportedModelError(ValueError):
-    """A model the layers format cannot carry; the message names the layer and suggests --format graph."""
-
-
 def keras_flavour(model) -> str:
-    """'tf_keras' or 'keras3' for a Keras model, or ValueError for anything else."""
+    """'tf_keras' or 'keras3' for a Keras model, or UnsupportedModelError for anything else."""
     tf_keras = quiet_import("tf_keras")
     keras = quiet_import("keras")
     if isinstance(model, tf_keras.Model):
         return "tf_keras"
     if isinstance(model, keras.Model):
         return "keras3"
-    raise ValueError(f"not a Keras model: {type(model).__name__}")
+    raise UnsupportedModelError(f"not a Keras model: {type(model).__name__}")
 
 
 def is_graph_network(model) -> bool:

@@ -1,24 +1,21 @@
 """What can be exported: the project's training artifacts, and users' SavedModels, .keras and .h5 files."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-import tensorflow as tf
 
-from export.keras_bridge import is_graph_network
-from train.quiet import filtered_native_output, quiet_import
+from tfjs_bridge.common.paths import NAME
+from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
+from tfjs_bridge.export.errors import ExportError
+from tfjs_bridge.export.keras_bridge import is_graph_network
 
 # Users' models without --golden-inputs get this many uniform [0, 1) inputs from a fixed seed, so a
 # re-export produces the same goldens. 16 rows keep metadata small and still exercise every output.
 GOLDEN_SEED = 0
 GOLDEN_COUNT = 16
-
-
-class ExportError(ValueError):
-    """Something that cannot be exported; the message is shown to the user as one line."""
 
 
 @dataclass
@@ -27,7 +24,8 @@ class Source:
 
     name: str
     kind: str  # "classification" or "regression"
-    io: dict
+    io: dict  # {"inputs": [spec], "outputs": [spec]}, each spec {name, shape, dtype} (model-folder schema)
+    origin: str  # the schema's source.type: artifact, saved_model, keras, h5 or in_memory
     reference: Callable[[np.ndarray], np.ndarray]
     golden_in: np.ndarray
     golden_labels: np.ndarray | None = None
@@ -35,6 +33,7 @@ class Source:
     keras_model: object = None  # a functional or sequential Keras model
     twin: Callable[[str], object] | None = None  # flavour → functional twin of a subclassed model
     evaluate: Callable[[object], float] | None = None  # test accuracy of a Keras model, for classifiers we can score
+    counterpart: str | None = None  # the SavedModel's folder name under an artifacts root (the web app's Python side)
     run: dict = field(default_factory=dict)
 
     def natural_format(self) -> str:
@@ -64,17 +63,18 @@ def serving_signature(saved_model_dir: Path):
         raise ExportError(f"{saved_model_dir}: expected one input and one output, got {list(inputs)} -> {list(fn.structured_outputs)}")
     (name, spec), (output_key, out_spec) = next(iter(inputs.items())), next(iter(fn.structured_outputs.items()))
     io = {
-        "input": {"name": name, "shape": spec.shape.as_list(), "dtype": spec.dtype.name},
-        "output": {"name": output_key, "shape": out_spec.shape.as_list(), "dtype": out_spec.dtype.name},
+        "inputs": [{"name": name, "shape": spec.shape.as_list(), "dtype": spec.dtype.name}],
+        "outputs": [{"name": output_key, "shape": out_spec.shape.as_list(), "dtype": out_spec.dtype.name}],
     }
     return loaded, fn, io
 
 
 def signature_reference(fn, io: dict) -> Callable[[np.ndarray], np.ndarray]:
     """Outputs of a SavedModel's own serving function: the reference every harness compares to."""
+    (spec,), (out,) = io["inputs"], io["outputs"]
+
     def run(inputs):
-        result = fn(**{io["input"]["name"]: tf.constant(inputs, dtype=io["input"]["dtype"])})
-        return result[io["output"]["name"]].numpy()
+        return fn(**{spec["name"]: tf.constant(inputs, dtype=spec["dtype"])})[out["name"]].numpy()
     return run
 
 
@@ -90,20 +90,19 @@ def read_run(artifact: Path) -> dict:
         raise ExportError(f"{run_file}: invalid JSON ({err})") from None
 
 
-def mnist_accuracy(dataset: str) -> Callable[[object], float]:
-    """Scores a Keras classifier on the MNIST test split the MLP was trained against."""
+def test_accuracy(test_set: Path) -> Callable[[object], float]:
+    """Scores a Keras classifier on the test split its training run saved beside it (test_set.npz)."""
     def evaluate(model) -> float:
-        from train.data import load_mnist
-
-        split = load_mnist(dataset)
-        probs = np.asarray(model.predict(split.x_test, batch_size=500, verbose=0))
-        return float(np.mean(probs.argmax(axis=-1) == split.y_test))
+        with np.load(test_set, allow_pickle=False) as data:
+            x, y = data["x"], data["y"]
+        probs = np.asarray(model.predict(x, batch_size=500, verbose=0))
+        return float(np.mean(probs.argmax(axis=-1) == y))
     return evaluate
 
 
 def from_artifact(artifact: Path) -> Source:
     """A model trained by `python -m train`: its SavedModel, run.json, goldens and a functional twin."""
-    from export.twins import build_twin
+    from tfjs_bridge.export.twins import build_twin
 
     artifact = Path(artifact)
     run = read_run(artifact)
@@ -111,14 +110,19 @@ def from_artifact(artifact: Path) -> Source:
     _, fn, io = serving_signature(saved_model)
     reference = signature_reference(fn, io)
     golden_in = np.load(artifact / "golden_inputs.npy").astype(np.float32)
-    labels_file = artifact / "golden_labels.npy"
-    evaluate = mnist_accuracy(run["config"]["dataset"]) if run["name"] == "mlp" else None
+    labels_file, test_set = artifact / "golden_labels.npy", artifact / "test_set.npz"
     return Source(
-        name=run["name"], kind=run["kind"], io=io, reference=reference, golden_in=golden_in,
+        name=run["name"], kind=run["kind"], io=io, origin="artifact", reference=reference, golden_in=golden_in,
         golden_labels=np.load(labels_file) if labels_file.is_file() else None, saved_model=saved_model,
-        twin=lambda flavour: build_twin(run["name"], saved_model, io["input"]["shape"][1:], flavour, reference, golden_in),
-        evaluate=evaluate, run=run,
+        twin=lambda flavour: build_twin(run["name"], saved_model, io["inputs"][0]["shape"][1:], flavour, reference, golden_in),
+        evaluate=test_accuracy(test_set) if test_set.is_file() else None, counterpart=counterpart_name(artifact), run=run,
     )
+
+
+def counterpart_name(folder: Path) -> str | None:
+    """The folder's name when a server could find it by that name under an artifacts root, else None."""
+    name = Path(folder).resolve().name
+    return name if NAME.match(name) else None
 
 
 def guess_kind(output_shape: list) -> str:
@@ -128,17 +132,18 @@ def guess_kind(output_shape: list) -> str:
 
 def golden_inputs_for(io: dict, golden_file: Path | None) -> np.ndarray:
     """The user's golden inputs (checked against the input spec), or seeded uniform [0, 1) ones."""
-    shape = io["input"]["shape"][1:]
+    (spec,) = io["inputs"]
+    shape = spec["shape"][1:]
     if golden_file is not None:
         try:
             golden = np.load(golden_file, allow_pickle=False)
         except (OSError, ValueError) as err:
             raise ExportError(f"--golden-inputs {golden_file}: cannot read .npy ({err})") from None
         if golden.ndim != len(shape) + 1 or any(d is not None and d != g for d, g in zip(shape, golden.shape[1:])):
-            raise ExportError(f"--golden-inputs {golden_file}: shape {list(golden.shape)} does not fit input {io['input']['shape']}")
+            raise ExportError(f"--golden-inputs {golden_file}: shape {list(golden.shape)} does not fit input {spec['shape']}")
         return golden.astype(np.float32)
     if None in shape:
-        raise ExportError(f"input shape {io['input']['shape']} has free dimensions: pass --golden-inputs FILE.npy")
+        raise ExportError(f"input shape {spec['shape']} has free dimensions: pass --golden-inputs FILE.npy")
     return np.random.default_rng(GOLDEN_SEED).uniform(size=(GOLDEN_COUNT, *shape)).astype(np.float32)
 
 
@@ -147,16 +152,16 @@ def keras_io(model) -> dict:
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ExportError(f"{model.name}: expected one input and one output, got {len(model.inputs)} -> {len(model.outputs)}")
     spec = lambda t: {"name": t.name.split(":")[0], "shape": list(t.shape), "dtype": "float32"}  # noqa: E731
-    return {"input": spec(model.inputs[0]), "output": {**spec(model.outputs[0]), "name": "output"}}
+    return {"inputs": [spec(model.inputs[0])], "outputs": [{**spec(model.outputs[0]), "name": "output"}]}
 
 
-def from_keras(model, name: str, golden_file: Path | None = None, kind: str | None = None, origin: str = "") -> Source:
+def from_keras(model, name: str, golden_file: Path | None = None, kind: str | None = None, origin: str = "in_memory") -> Source:
     """An in-memory functional or sequential Keras model (Keras 3 or tf_keras)."""
     io = keras_io(model)
     golden_in = golden_inputs_for(io, golden_file)
     reference = lambda x: np.asarray(model(x, training=False))  # noqa: E731
-    return Source(name=name, kind=kind or guess_kind(io["output"]["shape"]), io=io, reference=reference,
-                  golden_in=golden_in, keras_model=model, run={"name": name, "source": origin or "in-memory Keras model"})
+    return Source(name=name, kind=kind or guess_kind(io["outputs"][0]["shape"]), io=io, origin=origin, reference=reference,
+                  golden_in=golden_in, keras_model=model, run={"name": name})
 
 
 def load_keras_file(path: Path):
@@ -191,10 +196,10 @@ def from_path(path: Path, golden_file: Path | None = None, kind: str | None = No
             raise ExportError(f"{path}: not a SavedModel directory (no saved_model.pb) nor a training artifact")
         _, fn, io = serving_signature(path)
         golden_in = golden_inputs_for(io, golden_file)
-        return Source(name=path.name, kind=kind or guess_kind(io["output"]["shape"]), io=io,
+        return Source(name=path.name, kind=kind or guess_kind(io["outputs"][0]["shape"]), io=io, origin="saved_model",
                       reference=signature_reference(fn, io), golden_in=golden_in, saved_model=path,
-                      run={"name": path.name, "source": f"SavedModel {path}"})
+                      counterpart=counterpart_name(path), run={"name": path.name})
     if path.suffix not in (".keras", ".h5"):
         raise ExportError(f"{path}: unsupported file type '{path.suffix}': give a SavedModel directory, a .keras or a .h5 file")
     model = load_keras_file(path)
-    return from_keras(model, path.stem, golden_file, kind, origin=f"{path.suffix} file {path}")
+    return from_keras(model, path.stem, golden_file, kind, origin=path.suffix.lstrip("."))

@@ -8,10 +8,10 @@ checkpoint and must give the same outputs before anything is converted.
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from train.models import MyLinear, MyMLP
-from train.quiet import quiet_import
+from tfjs_bridge.common.quiet import quiet_import, tf
+from tfjs_bridge.export.errors import ExportError
+from tfjs_bridge.train.models import MyLinear, MyMLP
 
 # Same kernels, same weights, same op order: measured max |Δ| against the SavedModel is 0 for both models.
 TWIN_TOLERANCE = 1e-6
@@ -55,12 +55,12 @@ def restore_subclassed(name: str, saved_model: Path, input_shape: tuple):
 def build_twin(name: str, saved_model: Path, input_shape: tuple, flavour: str, reference, sample: np.ndarray):
     """The functional twin of an artifact's model in the given Keras flavour, checked against reference outputs."""
     if name not in TWINS:
-        raise ValueError(f"no functional twin for '{name}': use --format graph")
+        raise ExportError(f"no functional twin for '{name}': use --format graph")
     trained = restore_subclassed(name, saved_model, input_shape)
     twin, sources = TWINS[name](keras_module(flavour), tuple(input_shape), trained)
     for layer_name, layer in sources.items():
         twin.get_layer(layer_name).set_weights(layer.get_weights())
     diff = float(np.max(np.abs(np.asarray(twin(sample, training=False)) - reference(sample))))
     if not diff <= TWIN_TOLERANCE:
-        raise ValueError(f"{name}: functional twin differs from the trained model by {diff:.2e}")
+        raise ExportError(f"{name}: functional twin differs from the trained model by {diff:.2e}")
     return twin

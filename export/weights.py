@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train.quiet import quiet_import
+from tfjs_bridge.common.quiet import quiet_import
+from tfjs_bridge.export.errors import ExportError
 
 QUANTIZE_MODES = ("float16", "uint16", "uint8")  # least to most lossy
 DTYPE_BYTES = {"float32": 4, "int32": 4, "bool": 1, "float16": 2, "uint16": 2, "uint8": 1}
@@ -19,13 +20,13 @@ def parse_quantize(specs: list[str] | None) -> dict | None:
     for spec in specs:
         mode, _, glob = spec.partition("=")
         if mode not in QUANTIZE_MODES:
-            raise ValueError(f"--quantize {spec}: mode must be one of {', '.join(QUANTIZE_MODES)}")
+            raise ExportError(f"--quantize {spec}: mode must be one of {', '.join(QUANTIZE_MODES)}")
         if not glob:
             if any(v is True for v in qmap.values()):
-                raise ValueError(f"--quantize {spec}: only one mode can apply to all weights; add =GLOB to the others")
+                raise ExportError(f"--quantize {spec}: only one mode can apply to all weights; add =GLOB to the others")
             qmap[mode] = True
         elif qmap.get(mode) is True:
-            raise ValueError(f"--quantize {spec}: {mode} already applies to all weights")
+            raise ExportError(f"--quantize {spec}: {mode} already applies to all weights")
         else:
             qmap.setdefault(mode, []).append(glob)
     return qmap
@@ -64,5 +65,5 @@ def load_read_back(model, model_dir: Path) -> None:
     for variable in model.weights:
         index = next((i for i, v in enumerate(pending) if v.shape == tuple(variable.shape)), None)
         if index is None:
-            raise ValueError(f"{model_dir}: no exported weight of shape {tuple(variable.shape)} for {variable.name}")
+            raise ExportError(f"{model_dir}: no exported weight of shape {tuple(variable.shape)} for {variable.name}")
         variable.assign(pending.pop(index))

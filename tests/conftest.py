@@ -5,14 +5,16 @@ import dataclasses
 import numpy as np
 import pytest
 
-import train  # noqa: F401  (configures TensorFlow's logging before anything imports it)
-from train import config
+from tfjs_bridge.common.quiet import quiet_tensorflow
+from tfjs_bridge.train import config
+
+quiet_tensorflow()  # before the tests import TensorFlow: its start-up logs stay quiet
 
 
 @pytest.fixture(scope="session")
 def offline_split():
     """The real offline MNIST split, loaded once."""
-    from train.data import load_offline_mnist
+    from tfjs_bridge.train.data import load_offline_mnist
 
     return load_offline_mnist()
 
@@ -20,7 +22,7 @@ def offline_split():
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
     """linear (defaults) and mlp (2 epochs: enough to be a real classifier) trained into a temp folder."""
-    from train.run import train_and_save
+    from tfjs_bridge.train.run import train_and_save
 
     root = tmp_path_factory.mktemp("artifacts")
     runs = {
@@ -35,7 +37,7 @@ def artifacts(tmp_path_factory):
 @pytest.fixture(scope="session")
 def exported(artifacts, tmp_path_factory):
     """The quick-trained artifacts exported as tf.js graph models; returns the models folder."""
-    from export.convert import export_artifact
+    from tfjs_bridge.export.convert import export_artifact
 
     out = tmp_path_factory.mktemp("web_models")
     for name in ("linear", "mlp"):
@@ -73,6 +75,6 @@ def small_conv(keras, seed: int = 0):
 @pytest.fixture(scope="session")
 def keras_modules():
     """Keras 3 (tf.keras under TF 2.19) and tf_keras (the legacy Keras 2), keyed by the names metadata uses."""
-    from train.quiet import quiet_import
+    from tfjs_bridge.common.quiet import quiet_import
 
     return {"keras3": quiet_import("keras"), "tf_keras": quiet_import("tf_keras")}

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from train import config
+from tfjs_bridge.common.paths import CHECKOUT
 
 
 def user_env(**env) -> dict:
@@ -16,13 +16,13 @@ def user_env(**env) -> dict:
 
 def run(*args, timeout: int = 300, **env) -> subprocess.CompletedProcess:
     """Run `python -m ...` from the project root with the environment a user would have."""
-    return subprocess.run([sys.executable, "-m", *args], cwd=config.ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", *args], cwd=CHECKOUT, capture_output=True, text=True,
                           env=user_env(**env), timeout=timeout)
 
 
 def verify(models_dir, *options: str, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run the Node harness (`npm run verify`) on a models folder, with extra options (e.g. --backends cpu)."""
-    return subprocess.run(["node", "web/verify.js", "--models", str(models_dir), *options], cwd=config.ROOT,
+    return subprocess.run(["node", "web/verify.js", "--models", str(models_dir), *options], cwd=CHECKOUT,
                           capture_output=True, text=True, timeout=timeout)
 
 

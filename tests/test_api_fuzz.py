@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from web import create_app
+from tfjs_bridge.web import create_app
 
 EXAMPLES = 300  # the issue asks for at least 200 malformed requests per run
 JSON = "application/json"

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-import train.atomic as atomic
-from train.atomic import atomic_directory
+import tfjs_bridge.common.atomic as atomic
+from tfjs_bridge.common.atomic import atomic_directory
 
 
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2-exchange", "two-renames-fallback"])

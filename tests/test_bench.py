@@ -4,11 +4,11 @@ import json
 import subprocess
 import sys
 
-from train import config
+from tfjs_bridge.common.paths import CHECKOUT
 
 
 def test_bench_smoke_writes_results_report_and_chart(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)], cwd=config.ROOT,
+    result = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)], cwd=CHECKOUT,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
@@ -24,5 +24,5 @@ def test_bench_smoke_writes_results_report_and_chart(tmp_path):
 
 
 def test_smoke_run_refuses_to_overwrite_the_real_report():
-    result = subprocess.run([sys.executable, "-m", "bench", "--smoke"], cwd=config.ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "bench", "--smoke"], cwd=CHECKOUT, capture_output=True, text=True)
     assert result.returncode == 2 and "--smoke needs --out" in result.stderr

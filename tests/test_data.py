@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from train import config
-from train.data import DataError, as_dataset, load_linear, load_offline_mnist, load_tfds_mnist, read_csv
+from tfjs_bridge.train import config
+from tfjs_bridge.train.data import (
+    DataError,
+    as_dataset,
+    load_linear,
+    load_offline_mnist,
+    load_tfds_mnist,
+    read_csv,
+)
 
 
 def test_offline_split_sizes_and_ranges(offline_split):
@@ -89,7 +96,7 @@ def test_dataset_batches_cover_every_example_once():
 
 
 def test_epoch_order_is_fixed_by_seed_and_epoch():
-    from train.data import epoch_order
+    from tfjs_bridge.train.data import epoch_order
 
     first = epoch_order(100, seed=0, epoch=1)
     assert sorted(first) == list(range(100))  # a permutation: every example once

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from helpers import parity_rows, run, summary, user_env, verify
 
-from train import config
+from tfjs_bridge.common.paths import CHECKOUT
 
 # A few optimizer steps: 8,000 digits in global batches of 500 = 16 steps.
 FEW_STEPS = ("--epochs", "1", "--batch-size", "500", "--no-progress")
@@ -99,7 +99,7 @@ def test_two_workers_on_localhost_train_identically_and_only_the_chief_writes(tm
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "train", "mlp", *FEW_STEPS, "--strategy", "multiworker",
                  "--out", str(tmp_path / f"w{index}")],
-                cwd=config.ROOT, env=user_env(TF_CONFIG=json.dumps(tf_config)),
+                cwd=CHECKOUT, env=user_env(TF_CONFIG=json.dumps(tf_config)),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             ))
         outputs = [p.communicate(timeout=WORKER_TIMEOUT_S) for p in procs]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export.convert import ExportError, export_artifact
+from tfjs_bridge.export.convert import ExportError, export_artifact
 
 
 def test_model_folder_layout(exported):
@@ -55,7 +55,7 @@ def test_missing_artifact_is_a_clear_error(tmp_path):
 
 
 def test_failed_export_keeps_previous_model(exported, artifacts, tmp_path, monkeypatch):
-    import export.convert as convert
+    import tfjs_bridge.export.convert as convert
 
     before = (exported / "mlp" / "metadata.json").read_bytes()
 

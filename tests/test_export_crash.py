@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from train import config
-from web.store import verify_folder
+from tfjs_bridge.common.paths import CHECKOUT
+from tfjs_bridge.web.store import verify_folder
 
 # When to kill `python -m export`: seconds after start (still importing TensorFlow), or after its hidden temp
 # folder appears (converting, writing shards, writing metadata, swapping in); last, one run left to finish.
@@ -28,7 +28,7 @@ def exported_at(folder: Path) -> str:
 
 def kill_export(artifact: Path, out: Path, anchor: str, delay: float) -> int | None:
     """Start `python -m export`, SIGKILL it `delay` s after the anchor moment; its exit code if it finished first."""
-    proc = subprocess.Popen([sys.executable, "-m", "export", str(artifact), "--out", str(out)], cwd=config.ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "export", str(artifact), "--out", str(out)], cwd=CHECKOUT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while anchor == "temp" and proc.poll() is None and time.monotonic() < deadline:
@@ -63,8 +63,8 @@ def test_sigkill_during_export_leaves_old_or_new_complete_folder(artifacts, expo
 
 
 def test_failed_export_keeps_the_previous_model(artifacts, exported, tmp_path, monkeypatch):
-    from export import convert
-    from export.sources import from_artifact
+    from tfjs_bridge.export import convert
+    from tfjs_bridge.export.sources import from_artifact
 
     shutil.copytree(exported / "linear", tmp_path / "linear")
     before = {p.name: p.read_bytes() for p in (tmp_path / "linear").iterdir()}

@@ -10,13 +10,13 @@ import os
 import subprocess
 
 import pytest
-
-from export.convert import export_source
-from export.sources import from_artifact, from_keras
-from export.weights import parse_quantize
 from helpers import verify
+
 from tests.conftest import small_conv
-from train import config
+from tfjs_bridge.common.paths import CHECKOUT
+from tfjs_bridge.export.convert import export_source
+from tfjs_bridge.export.sources import from_artifact, from_keras
+from tfjs_bridge.export.weights import parse_quantize
 
 QUANTS = (None, "float16", "uint8")
 FORMATS = ("graph", "layers")
@@ -109,7 +109,7 @@ def test_keras3_layers_exports_use_the_keras2_topology(matrix):
 def test_layers_models_keep_training_in_tfjs(matrix, verified):
     """The Node test fits each float32 layers classifier for a few steps on its goldens: the loss must go down."""
     out, _ = matrix
-    result = subprocess.run(["node", "--test", "tests/js/trainable.test.js"], cwd=config.ROOT, capture_output=True,
+    result = subprocess.run(["node", "--test", "tests/js/trainable.test.js"], cwd=CHECKOUT, capture_output=True,
                             text=True, timeout=300, env={**os.environ, "TFJS_BRIDGE_MODELS": str(out)})
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("mlp-layers-keras3-float32", "mlp-layers-tf_keras-float32", "conv-layers-keras3-float32"):

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from export.keras_bridge import REBUILD_TOLERANCE, UnsupportedModelError, is_graph_network, keras_flavour, to_tf_keras
 from tests.conftest import small_conv
+from tfjs_bridge.export.keras_bridge import (
+    REBUILD_TOLERANCE,
+    UnsupportedModelError,
+    is_graph_network,
+    keras_flavour,
+    to_tf_keras,
+)
 
 SAMPLE = np.random.default_rng(0).uniform(size=(4, 16, 16, 1)).astype(np.float32)
 
@@ -48,7 +54,7 @@ def test_unsupported_layer_is_named_with_the_graph_suggestion(keras_modules, fla
 
 
 def test_subclassed_models_need_the_graph_format(keras_modules):
-    from train.models import MyLinear
+    from tfjs_bridge.train.models import MyLinear
 
     model = MyLinear()
     model(np.zeros((1, 3), np.float32))

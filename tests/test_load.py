@@ -10,11 +10,11 @@ import urllib.request
 import numpy as np
 import pytest
 
-from train import config
+from tfjs_bridge.common.paths import CHECKOUT
 
 REQUESTS = 2000
 CONCURRENCY = 16
-RESULTS = config.ROOT / "bench" / "raw" / "load.json"  # git-ignored; the benchmark report quotes it
+RESULTS = CHECKOUT / "bench" / "raw" / "load.json"  # git-ignored; the benchmark report quotes it
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def server(exported, artifacts):
     """`python -m web.serve` on a free port of 127.0.0.1, serving the quick-trained exports; yields its base URL."""
     command = [sys.executable, "-m", "web.serve", "--host", "127.0.0.1", "--port", "0",
                "--models", str(exported), "--artifacts", str(artifacts)]
-    with subprocess.Popen(command, cwd=config.ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+    with subprocess.Popen(command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         try:
             line = proc.stdout.readline()  # "tfjs bridge demo at http://127.0.0.1:PORT/ ..." once listening
             assert "http://" in line, line + proc.stdout.read()

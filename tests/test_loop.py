@@ -13,9 +13,10 @@ import pytest
 import tensorflow as tf
 from helpers import run, user_env
 
-from train import config, data
-from train.loop import TrainingError, fit
-from train.tasks import LINEAR, MLP
+from tfjs_bridge.common.paths import CHECKOUT
+from tfjs_bridge.train import config, data
+from tfjs_bridge.train.loop import TrainingError, fit
+from tfjs_bridge.train.tasks import LINEAR, MLP
 
 
 def numpy_sgd_linear(x, y, lr, steps):
@@ -107,7 +108,7 @@ def test_sigkill_mid_run_then_resume_reaches_the_same_accuracy(tmp_path):
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "killed"
     index = out.with_name("killed.run") / "checkpoints" / "checkpoint"
-    proc = subprocess.Popen([sys.executable, "-m", *args, "--out", str(out)], cwd=config.ROOT, env=user_env(),
+    proc = subprocess.Popen([sys.executable, "-m", *args, "--out", str(out)], cwd=CHECKOUT, env=user_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120

@@ -7,13 +7,14 @@ import sys
 import numpy as np
 from helpers import parity_rows, run, summary, user_env, verify
 
-from train import config
+from tfjs_bridge.common.paths import CHECKOUT
+from tfjs_bridge.train import config
 
 # tfds.testing.mock_data must wrap the training in the same process, which runs the real CLI entry point.
 MOCKED_CLI = """
 import sys
 import tensorflow_datasets as tfds
-from train.cli import main
+from tfjs_bridge.train.cli import main
 with tfds.testing.mock_data(num_examples=48):
     code = main(sys.argv[1:])
 sys.exit(code)
@@ -25,7 +26,7 @@ def test_mobilenet_on_two_logical_devices_exports_with_parity(tmp_path):
     trained = subprocess.run(
         [sys.executable, "-c", MOCKED_CLI, "mobilenet", "--image-size", "32", "--epochs", "1", "--batch-size", "16",
          "--strategy", "mirrored", "--virtual-devices", "2", "--no-progress", "--out", str(out)],
-        cwd=config.ROOT, env=user_env(), capture_output=True, text=True, timeout=400,
+        cwd=CHECKOUT, env=user_env(), capture_output=True, text=True, timeout=400,
     )
     assert trained.returncode == 0, trained.stderr
     assert summary(trained.stdout)["replicas"] == "2 (mirrored strategy, local)"

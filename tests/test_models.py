@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from train.models import MyLinear, MyMLP
+from tfjs_bridge.train.models import MyLinear, MyMLP
 
 
 def test_linear_starts_at_zero_and_is_one_dense_unit():

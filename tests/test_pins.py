@@ -1,11 +1,11 @@
 """pyproject.toml, requirements.txt and environment.yml pin the same versions."""
 
 import re
-import tomllib
 
+import tomllib
 import yaml
 
-from train import config
+from tfjs_bridge.common.paths import CHECKOUT
 
 
 def parse(lines):
@@ -21,18 +21,18 @@ def parse(lines):
 
 
 def lock():
-    return parse((config.ROOT / "requirements.txt").read_text().splitlines())
+    return parse((CHECKOUT / "requirements.txt").read_text().splitlines())
 
 
 def test_pyproject_pins_match_the_lock():
-    project = tomllib.loads((config.ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((CHECKOUT / "pyproject.toml").read_text())["project"]
     direct = parse(project["dependencies"] + project["optional-dependencies"]["dev"])
     full = lock()
     assert {k: full.get(k) for k in direct} == direct
 
 
 def test_environment_yml_is_the_lock():
-    env = yaml.safe_load((config.ROOT / "environment.yml").read_text())
+    env = yaml.safe_load((CHECKOUT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert parse(pip_section) == lock()
     assert "python=3.11" in env["dependencies"]

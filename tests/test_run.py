@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from train import config
-from train.run import train_and_save
+from tfjs_bridge.train import config
+from tfjs_bridge.train.run import train_and_save
 
 
 def test_artifact_folder_contents(artifacts):
@@ -41,7 +41,7 @@ def test_default_mlp_reaches_the_readme_accuracy(tmp_path):
 
 
 def test_failed_run_keeps_the_previous_artifact(artifacts, tmp_path):
-    from train.data import DataError
+    from tfjs_bridge.train.data import DataError
 
     bad_csv = tmp_path / "bad.csv"
     bad_csv.write_text("1,2\n3,x\n")

@@ -5,11 +5,16 @@ import warnings
 
 import numpy as np
 import pytest
-
-from export.cli import main
-from export.sources import GOLDEN_COUNT, ExportError, from_path, golden_inputs_for
 from helpers import verify
+
 from tests.conftest import small_conv
+from tfjs_bridge.export.cli import main
+from tfjs_bridge.export.sources import (
+    GOLDEN_COUNT,
+    ExportError,
+    from_path,
+    golden_inputs_for,
+)
 
 
 @pytest.fixture(scope="module")

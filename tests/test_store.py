@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from tests.corrupt import write_cases
-from web import create_app, store
+from tfjs_bridge.web import create_app, store
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The GradientTape demo gives the seed notes' values at x = 3."""
 
-from train import tape_demo
+from tfjs_bridge.train import tape_demo
 
 
 def test_watched_constant():

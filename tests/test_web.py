@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from web import create_app
+from tfjs_bridge.web import create_app
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +151,8 @@ def test_missing_python_counterpart_is_404(exported, tmp_path):
 
 def test_layers_export_predicts_with_its_source_saved_model(artifacts, tmp_path):
     """A folder named differently from its artifact (mlp-layers) still finds its Python counterpart."""
-    from export.convert import export_source
-    from export.sources import from_artifact
+    from tfjs_bridge.export.convert import export_source
+    from tfjs_bridge.export.sources import from_artifact
 
     export_source(from_artifact(artifacts / "mlp"), tmp_path, fmt="layers")
     app = create_app({"TESTING": True, "MODELS_DIR": tmp_path, "ARTIFACTS_DIR": tmp_path / "elsewhere"})

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from export.weights import load_read_back, parse_quantize, quantization_label, read_back, weight_bytes
+from tfjs_bridge.export.weights import (
+    load_read_back,
+    parse_quantize,
+    quantization_label,
+    read_back,
+    weight_bytes,
+)
 
 
 @pytest.mark.parametrize("specs, qmap, label", [

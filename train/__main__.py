@@ -1,7 +1,7 @@
-"""`python -m train`: kept thin on purpose; the work is in train.cli and the library modules."""
+"""`python -m train` from a checkout: the same command as `tfjs-bridge train`."""
 
 import sys
 
-from train.cli import main
+from tfjs_bridge.train.cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m train"))

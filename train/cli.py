@@ -2,43 +2,22 @@
 
 import argparse
 import dataclasses
-import math
 import sys
 from pathlib import Path
 
-from train import config
+from tfjs_bridge.common.cli import fail, positive_float, positive_int
+from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.train import config
 
 COMMANDS = ("linear", "mlp", "mobilenet", "tape-demo", "devices")
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number ≥ 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The `python -m train` parser; defaults shown are the ones the README's figures come from."""
+def build_parser(prog: str = "tfjs-bridge train") -> argparse.ArgumentParser:
+    """The training parser; defaults shown are the ones the README's figures come from."""
     lin, mlp, mob = config.DEFAULTS["linear"], config.DEFAULTS["mlp"], config.DEFAULTS["mobilenet"]
     parser = argparse.ArgumentParser(
-        prog="python -m train",
-        description="Train the project's models with GradientTape loops and write them under artifacts/.",
+        prog=prog,
+        description="Train the project's models with GradientTape loops and write them under ./artifacts.",
         epilog="Set TFJS_BRIDGE_VERBOSE=1 to see TensorFlow's own start-up logs.",
     )
     parser.add_argument(
@@ -57,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         "'tfds' = tensorflow_datasets mnist in ~/tensorflow_datasets (downloads on connected machines) (default: offline)",
     )
     parser.add_argument("--csv", type=Path, help="linear data: a numeric CSV, last column the target (default: the seed notes' X/y)")
-    parser.add_argument("--out", type=Path, help="artifact folder to write (default: artifacts/<command>)")
+    parser.add_argument("--out", type=Path, help="artifact folder to write (default: ./artifacts/<command>)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (the default when stderr is not a terminal: one line per epoch instead)")
     dist = parser.add_argument_group("distributed training (see README 'Distributed training')")
     dist.add_argument(
@@ -132,28 +111,26 @@ def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace
 def train(command: str, cfg: config.TrainConfig, csv: Path | None, progress: bool, log_epochs: bool) -> dict:
     """Run the training command: a tape loop (linear, mlp) or Keras fit (mobilenet)."""
     if command == "mobilenet":
-        from train.mobilenet import train_and_save_mobilenet
+        from tfjs_bridge.train.mobilenet import train_and_save_mobilenet
 
         return train_and_save_mobilenet(cfg, progress=progress, log_epochs=log_epochs)
-    from train.run import train_and_save
+    from tfjs_bridge.train.run import train_and_save
 
     return train_and_save(command, cfg, csv=csv, progress=progress, log_epochs=log_epochs)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "tfjs-bridge train") -> int:
     """Entry point: returns the process exit code (2 for bad input)."""
-    parser = build_parser()
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
+    check_combinations(parser, args)  # before TensorFlow is imported: bad flags fail fast
     if args.command == "tape-demo":
-        from train import tape_demo
+        from tfjs_bridge.train import tape_demo
 
         print(tape_demo.run())
         return 0
-    check_combinations(parser, args)
 
-    from train import devices
-    from train.data import DataError
-    from train.loop import TrainingError
+    from tfjs_bridge.train import devices
 
     try:
         # First: logical devices can only be configured before TensorFlow initialises its devices.
@@ -164,11 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         bars = sys.stderr.isatty() and not args.no_progress
         record = train(args.command, resolve_config(args), csv=args.csv, progress=bars, log_epochs=not bars)
-    except (DataError, TrainingError, devices.DeviceError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except UserError as err:
+        return fail(err)
     except OSError as err:  # e.g. --out under a file, or a read-only folder: say which path, plainly
-        print(f"error: cannot write {err.filename or args.out}: {err.strerror or err}", file=sys.stderr)
-        return 2
+        return fail(f"cannot write {err.filename or args.out}: {err.strerror or err}")
     print(summary_table(record))
     return 0

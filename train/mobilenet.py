@@ -4,19 +4,20 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from train import config, devices
-from train.config import TrainConfig
-from train.data import DataError
-from train.loop import TrainingError, throughput
-from train.run import run_record, save_run
-from train.tasks import mobilenet_task
+from tfjs_bridge.common.paths import ARTIFACTS, TFDS_DATA_DIR
+from tfjs_bridge.common.quiet import tf
+from tfjs_bridge.train import config, devices
+from tfjs_bridge.train.config import TrainConfig
+from tfjs_bridge.train.data import DataError
+from tfjs_bridge.train.loop import TrainingError
+from tfjs_bridge.train.run import run_record, save_run
+from tfjs_bridge.train.tasks import mobilenet_task
 
 SHUFFLE_BUFFER = 1000
 
 
-def load_cats_vs_dogs(image_size: int, data_dir: Path = config.TFDS_DATA_DIR):
+def load_cats_vs_dogs(image_size: int, data_dir: Path = TFDS_DATA_DIR):
     """Train and test pipelines of (resized image in 0..1, label), and a description with the split sizes."""
     import tensorflow_datasets as tfds
 
@@ -92,7 +93,7 @@ def train_and_save_mobilenet(cfg: TrainConfig, progress: bool = True, log_epochs
         model = task.build()
         model.compile(optimizer=task.optimizer(cfg.learning_rate),
                       loss=tf.keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
-    out = Path(cfg.out) if cfg.out else config.ARTIFACTS / task.name
+    out = Path(cfg.out) if cfg.out else ARTIFACTS / task.name
     chief = devices.is_chief(strategy)
     timer = EpochThroughput(data["train_examples"])
     callbacks = [timer]

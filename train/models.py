@@ -1,6 +1,6 @@
 """The two subclassed models from the seed notes."""
 
-import tensorflow as tf
+from tfjs_bridge.common.quiet import tf
 
 
 class MyLinear(tf.keras.Model):

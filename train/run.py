@@ -10,23 +10,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from train import config, devices
-from train.atomic import atomic_directory
-from train.config import TrainConfig
-from train.loop import fit, throughput
-from train.tasks import TASKS, Task, golden_inputs, load_data
+from tfjs_bridge.common.atomic import atomic_directory
+from tfjs_bridge.common.paths import ARTIFACTS
+from tfjs_bridge.common.quiet import tf
+from tfjs_bridge.common.savedmodel import save_serving_model
+from tfjs_bridge.train import config, devices
+from tfjs_bridge.train.config import TrainConfig
+from tfjs_bridge.train.loop import fit, throughput
+from tfjs_bridge.train.tasks import TASKS, Task, golden_inputs, load_data
 
 # Small regression sets are stored whole so the web page can plot the points under the learned line.
 PLOT_ROWS_LIMIT = 1000
-
-
-def save_serving_model(model, input_name: str, input_shape: tuple, path: Path) -> None:
-    """Write a SavedModel whose explicit serving signature maps a named float32 input to 'output'."""
-    spec = tf.TensorSpec([None, *input_shape], tf.float32, name=input_name)
-    serve = tf.function(lambda x: {"output": model(x, training=False)}, input_signature=[spec])
-    tf.saved_model.save(model, str(path), signatures={"serving_default": serve})
 
 
 def versions() -> dict:
@@ -50,14 +45,15 @@ def train_and_save(name: str, cfg: TrainConfig, csv: Path | None = None, progres
     tf.keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
         model = task.build()
-    out = Path(cfg.out) if cfg.out else config.ARTIFACTS / task.name
+    out = Path(cfg.out) if cfg.out else ARTIFACTS / task.name
     chief = devices.is_chief(strategy)
     started = time.perf_counter()
     history = fit(task, model, split, cfg, progress=progress, log_epochs=log_epochs, strategy=strategy,
                   run_dir=config.run_dir_for(cfg, out), chief=chief)
     record = run_record(task, cfg, history, time.perf_counter() - started, out, data_summary(task, split), strategy)
     gx, gy = golden_inputs(task, split)
-    save_run(model, record, gx, gy, out, chief)
+    test_set = (split.x_test, split.y_test) if task.kind == "classification" else None
+    save_run(model, record, gx, gy, out, chief, test_set)
     return record
 
 
@@ -104,7 +100,8 @@ def run_record(task: Task, cfg: TrainConfig, history: list, seconds: float, out:
     return record
 
 
-def save_run(model, record: dict, golden_x: np.ndarray, golden_y: np.ndarray | None, out: Path, chief: bool = True) -> None:
+def save_run(model, record: dict, golden_x: np.ndarray, golden_y: np.ndarray | None, out: Path, chief: bool = True,
+             test_set: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Write SavedModel, golden inputs and run.json into out, atomically; other workers write a throw-away copy.
 
     Every worker of a multi-worker run must save (saving can involve collective ops); only the chief keeps it.
@@ -117,6 +114,8 @@ def save_run(model, record: dict, golden_x: np.ndarray, golden_y: np.ndarray | N
             np.save(tmp / "golden_inputs.npy", golden_x)
             if golden_y is not None:
                 np.save(tmp / "golden_labels.npy", golden_y)
+            if test_set is not None:  # the exporter scores quantized weights on it, without the training code
+                np.savez_compressed(tmp / "test_set.npz", x=test_set[0], y=test_set[1])
             (tmp / "run.json").write_text(json.dumps(record, indent=2) + "\n")
     finally:
         if not chief:

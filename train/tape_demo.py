@@ -1,6 +1,6 @@
 """GradientTape basics from the seed notes: watching a constant and a persistent tape."""
 
-import tensorflow as tf
+from tfjs_bridge.common.quiet import tf
 
 
 def watched_constant_gradient(x: float = 3.0) -> float:

@@ -1,14 +1,14 @@
 """What differs between the linear and the MLP run: model, loss, metric, optimizer, data, I/O spec."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-import tensorflow as tf
 
-from train import config, data
-from train.models import MyLinear, MyMLP
+from tfjs_bridge.common.quiet import tf
+from tfjs_bridge.train import config, data
+from tfjs_bridge.train.models import MyLinear, MyMLP
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from train import config as project
+from tfjs_bridge.common import paths
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: defaults below, overridden by `config` (tests pass temp folders here)."""
     app = Flask(__name__)
     app.config.from_mapping(
-        MODELS_DIR=project.WEB_MODELS,
-        ARTIFACTS_DIR=project.ARTIFACTS,
-        NODE_MODULES=project.ROOT / "node_modules",
+        MODELS_DIR=paths.MODELS.resolve(),
+        ARTIFACTS_DIR=paths.ARTIFACTS.resolve(),
+        NODE_MODULES=paths.node_modules(),
         # A 64-digit batch as JSON is ~0.4 MB; anything far larger is not a prediction request.
         MAX_CONTENT_LENGTH=1024 * 1024,
         MAX_BATCH=64,
@@ -23,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     for key in ("MODELS_DIR", "ARTIFACTS_DIR", "NODE_MODULES"):
         app.config[key] = Path(app.config[key])
 
-    from web import api, store, views
+    from tfjs_bridge.web import api, store, views
 
     store.init_app(app)
     app.register_blueprint(views.bp)

@@ -8,7 +8,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from web.store import ModelError
+from tfjs_bridge.web.store import ModelError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -108,7 +108,9 @@ def parse_inputs(body, spec: dict, max_batch: int) -> np.ndarray:
 def predict(name: str):
     """Python's prediction (the exported model's SavedModel) for one input or a batch."""
     meta = store().metadata(name)
-    inputs = parse_inputs(read_json_body(), meta["input"], current_app.config["MAX_BATCH"])
+    if len(meta["inputs"]) != 1:
+        raise BadInput(f"model {name} takes {len(meta['inputs'])} inputs; this API predicts for one-input models", 422)
+    inputs = parse_inputs(read_json_body(), meta["inputs"][0], current_app.config["MAX_BATCH"])
     started = time.perf_counter()
     outputs = store().predict(name, meta, inputs)
     result = {"model": name, "outputs": outputs.tolist(), "ms": round(1000 * (time.perf_counter() - started), 3)}

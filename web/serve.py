@@ -1,4 +1,4 @@
-"""`python -m web.serve`: the demo behind waitress, a production WSGI server (`make serve`)."""
+"""`tfjs-bridge serve` (or `python -m web.serve`): the page and API behind waitress, a production WSGI server."""
 
 import argparse
 import sys
@@ -6,18 +6,18 @@ from pathlib import Path
 
 from waitress import create_server
 
-from train import config as project
-from web import create_app
+from tfjs_bridge.common import paths
+from tfjs_bridge.web import create_app
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "tfjs-bridge serve") -> int:
     """Parse host, port and folders, print the URL, serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m web.serve", description="Serve the tfjs bridge demo with waitress.")
+    parser = argparse.ArgumentParser(prog=prog, description="Serve exported models (page, tf.js, Python predictions) with waitress.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     parser.add_argument("--threads", type=int, default=4, help="worker threads (default: 4)")
-    parser.add_argument("--models", type=Path, help="folder of exported models (default: web/models/)")
-    parser.add_argument("--artifacts", type=Path, help="trained artifacts, the models' Python counterparts (default: artifacts/)")
+    parser.add_argument("--models", type=Path, help="folder of exported model folders (default: ./web_models)")
+    parser.add_argument("--artifacts", type=Path, help="where the models' Python counterparts (SavedModels) are found by name (default: ./artifacts)")
     args = parser.parse_args(argv)
     # Folders named on the command line must exist; the defaults may not yet (the page then says how to make them).
     for flag, folder in (("--models", args.models), ("--artifacts", args.artifacts)):
@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads < 1:
         print("error: --threads must be at least 1", file=sys.stderr)
         return 2
-    app = create_app({"MODELS_DIR": (args.models or project.WEB_MODELS).resolve(),
-                      "ARTIFACTS_DIR": (args.artifacts or project.ARTIFACTS).resolve()})
+    app = create_app({"MODELS_DIR": (args.models or paths.MODELS).resolve(),
+                      "ARTIFACTS_DIR": (args.artifacts or paths.ARTIFACTS).resolve()})
     try:
         server = create_server(app, host=args.host, port=args.port, threads=args.threads)
     except OSError as err:
@@ -42,5 +42,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # python -m web.serve from a checkout
+    sys.exit(main(prog="python -m web.serve"))

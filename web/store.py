@@ -3,17 +3,14 @@
 import hashlib
 import json
 import os
-import re
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from train import config as project
+from tfjs_bridge.common import schema
+from tfjs_bridge.common.paths import NAME
 
-# Model names are folder names written by the exporter; anything else (../, /, %2e) is refused before any
-# filesystem access, so requests cannot reach outside the models folder.
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PARITY_REPORT = "parity-report.json"
 
 
@@ -52,15 +49,15 @@ def shard_paths(model_json: object) -> list[str]:
     return [p for g in manifest for p in g["paths"]]
 
 
-def check_shard(folder: Path, record: dict) -> None:
-    """One shard against its metadata record: a plain file in the folder, of the recorded length and sha256."""
+def check_file(folder: Path, record: dict, what: str = "weight shard") -> None:
+    """One file against its metadata record: a plain file in the folder, of the recorded length and sha256."""
     rel = record["path"]
     if Path(rel).name != rel or rel.startswith("."):
-        raise IntegrityError(f"metadata.json: shard path {rel!r} is not a file name in the model folder")
+        raise IntegrityError(f"metadata.json: {what} path {rel!r} is not a file name in the model folder")
     try:
         data = (folder / rel).read_bytes()
     except OSError as err:
-        raise IntegrityError(f"{rel}: weight shard missing ({err.strerror})") from None
+        raise IntegrityError(f"{rel}: {what} missing ({err.strerror})") from None
     if len(data) != record.get("bytes"):
         raise IntegrityError(f"{rel}: {len(data)} bytes, metadata says {record.get('bytes')} (truncated or replaced)")
     if hashlib.sha256(data).hexdigest() != record.get("sha256"):
@@ -68,13 +65,15 @@ def check_shard(folder: Path, record: dict) -> None:
 
 
 def verify_folder(folder: Path) -> dict:
-    """The folder's metadata once model.json, metadata.json and every shard agree (the checks artifacts.js makes)."""
+    """The folder's metadata once model.json, metadata.json, goldens.json and every shard agree (as artifacts.js checks)."""
     model_json = read_json(folder / "model.json")
-    meta = read_json(folder / "metadata.json")
+    meta = read_json(folder / schema.METADATA)
+    try:
+        schema.validate(meta)
+    except schema.SchemaError as err:
+        raise IntegrityError(str(err)) from None
     named = shard_paths(model_json)
-    files = meta.get("files") if isinstance(meta, dict) else None
-    if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in files):
-        raise IntegrityError('metadata.json: no "files" list to verify shards against')
+    files = meta["files"]
     recorded = [f["path"] for f in files]
     for p in named:
         if p not in recorded:
@@ -83,7 +82,8 @@ def verify_folder(folder: Path) -> dict:
         if p not in named:
             raise IntegrityError(f"metadata.json: lists shard {p} that model.json does not name")
     for record in files:
-        check_shard(folder, record)
+        check_file(folder, record)
+    check_file(folder, meta["goldens"], "goldens file")
     return meta
 
 
@@ -152,33 +152,37 @@ class Store:
             "format": meta.get("format"),
             "kind": meta.get("kind"),
             "quantization": meta.get("quantization"),
-            "input": meta.get("input"),
-            "output": meta.get("output"),
-            "labels": meta.get("labels"),
-            "bytes": sum(f.get("bytes", 0) for f in meta.get("files", [])),
-            "goldens": meta.get("golden", {}).get("count"),
-            "training": meta.get("training", {}).get("final"),
-            "python": self.saved_model_dir(name, meta).is_dir(),
+            "inputs": meta["inputs"],
+            "outputs": meta["outputs"],
+            "labels": meta["labels"],
+            "bytes": meta["bytes"]["on_disk"],
+            "goldens": meta["goldens"]["count"],
+            "training": (meta["training"] or {}).get("final"),
+            "python": self.saved_model_dir(meta) is not None,
         }
 
-    def saved_model_dir(self, name: str, meta: dict) -> Path:
-        """The model's Python counterpart: the SavedModel it was exported from (metadata says where)."""
-        if meta.get("saved_model"):
-            path = Path(meta["saved_model"])
-            return path if path.is_absolute() else project.ROOT / path
-        return self.artifacts_dir / name / "saved_model"
+    def saved_model_dir(self, meta: dict) -> Path | None:
+        """The model's Python counterpart, found by name inside the artifacts root only, or None."""
+        name = meta["counterpart"]
+        if name is None or not NAME.match(name):
+            return None
+        for path in (self.artifacts_dir / name / "saved_model", self.artifacts_dir / name):
+            if (path / "saved_model.pb").is_file():
+                return path
+        return None
 
     def serving_fn(self, name: str, meta: dict):
         """The SavedModel's serving function, loaded once per version of the file."""
-        path = self.saved_model_dir(name, meta)
+        path = self.saved_model_dir(meta)
+        if path is None:
+            raise ModelError(404, f"no Python model for {name}: its counterpart {meta['counterpart']!r} is not a "
+                             f"SavedModel under {self.artifacts_dir.name}/ (serve --artifacts DIR)")
         pb = path / "saved_model.pb"
-        if not pb.is_file():
-            raise ModelError(404, f"no Python model for {name} (looked in {path}): train it, e.g. `python -m train mlp`")
         mtime = pb.stat().st_mtime
         with self._lock:
             cached = self._loaded.get(name)
             if cached is None or cached[0] != mtime:
-                import tensorflow as tf
+                from tfjs_bridge.common.quiet import tf
 
                 try:
                     fn = tf.saved_model.load(str(path)).signatures["serving_default"]
@@ -190,10 +194,10 @@ class Store:
     def predict(self, name: str, meta: dict, inputs: np.ndarray) -> np.ndarray:
         """Run the Python counterpart (of the model whose verified metadata is meta) on a validated float32 batch."""
         fn = self.serving_fn(name, meta)
-        import tensorflow as tf
+        from tfjs_bridge.common.quiet import tf
 
-        result = fn(**{meta["input"]["name"]: tf.constant(inputs)})
-        return result[meta["output"]["name"]].numpy()
+        (spec,), (out,) = meta["inputs"], meta["outputs"]
+        return fn(**{spec["name"]: tf.constant(inputs)})[out["name"]].numpy()
 
 
 def init_app(app) -> None:

@@ -4,7 +4,7 @@ import mimetypes
 
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
 
-from web.store import NAME
+from tfjs_bridge.common.paths import NAME, SCHEMA_FILE
 
 bp = Blueprint("views", __name__)
 
@@ -45,6 +45,12 @@ def model_file(name: str, filename: str):
     response = send_from_directory(current_app.config["MODELS_DIR"] / name, filename, max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/schema/model-folder.schema.json")
+def model_folder_schema():
+    """Serve the model-folder JSON Schema the page's loader checks every metadata.json and goldens.json against."""
+    return send_from_directory(SCHEMA_FILE.parent, SCHEMA_FILE.name, max_age=0)
 
 
 @bp.get("/vendor/<filename>")

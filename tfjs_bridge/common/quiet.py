@@ -59,8 +59,8 @@ def quiet_import(module: str):
         return importlib.import_module(module)
 
 
-def quiet_tensorflow() -> None:
-    """Set TF's log level (explicit user settings win) and import it quietly."""
+def quiet_tensorflow():
+    """Set TF's log level (explicit user settings win), import it quietly and return the module."""
     # TF-DF (imported by tensorflowjs) prints a welcome banner, and where stdout is not a real file
     # (pytest capture, some WSGI servers) it imports IPython to show it as HTML, which crashes without it.
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
@@ -68,8 +68,20 @@ def quiet_tensorflow() -> None:
         # Hides the oneDNN and CPU-feature notices TF logs after import, on every op's first run.
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    quiet_import("tensorflow")
+    tf = quiet_import("tensorflow")
     import absl.logging
 
     if not verbose_requested():
         absl.logging.set_verbosity(absl.logging.ERROR)
+    return tf
+
+
+def __getattr__(name: str):
+    """`from tfjs_bridge.common.quiet import tf`: TensorFlow, imported quietly on first use of the name.
+
+    Modules that need TensorFlow import it this way, so importing them from a library or a test is as quiet
+    as the command line, while modules that do not need it (argument parsing, --help) never load it.
+    """
+    if name == "tf":
+        return quiet_tensorflow()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

