@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ROOT, launchChromium, startServer } from '../../web/node/server.js';
+import { ROOT, launchChromium, startServer } from '../support/server.js';
 
 const SCREENSHOT = path.join(ROOT, 'screenshots', 'demo.png');
 

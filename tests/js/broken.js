@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { MODELS_ROOT } from '../../web/node/harness.js';
-import { ROOT } from '../../web/node/server.js';
+import { ROOT } from '../support/server.js';
 
 /** A temp folder holding web/models/<good> and one broken copy of it per case; { root, cases }. */
 export async function brokenModels(good) {
