@@ -4,6 +4,7 @@ import mimetypes
 
 from flask import Blueprint, abort, current_app, render_template, send_from_directory
 
+from train import config as project
 from web.store import NAME
 
 bp = Blueprint("views", __name__)
@@ -43,6 +44,14 @@ def model_file(name: str, filename: str):
     if not NAME.match(name):
         abort(404)
     response = send_from_directory(current_app.config["MODELS_DIR"] / name, filename, max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/schema/model-folder.schema.json")
+def model_folder_schema():
+    """Serve the model-folder JSON Schema the browser loader validates every folder against."""
+    response = send_from_directory(project.ROOT / "tfjs_bridge" / "common", "model-folder.schema.json", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
