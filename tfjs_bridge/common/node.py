@@ -10,8 +10,10 @@ from tfjs_bridge.common import paths
 from tfjs_bridge.common.errors import UserError
 
 HARNESS = Path("web") / "verify.js"
-# What the harness needs of this package, copied beside node_modules by setup-node (the layout of the checkout).
-HARNESS_FILES = ("web/verify.js", "web/node", "web/static/js", "tfjs_bridge/common/model-folder.schema.json")
+# What the harness needs of this package, copied beside node_modules by setup-node (the layout of the checkout);
+# package.json and its lock file make `npm ci` install exactly the tf.js the project pins (offline from npm's cache).
+HARNESS_FILES = ("web/verify.js", "web/node", "web/static/js", "tfjs_bridge/common/model-folder.schema.json",
+                 "package.json", "package-lock.json")
 MIN_NODE = 20
 
 
@@ -48,8 +50,15 @@ def run_harness(args: list[str], capture: bool = False) -> int | subprocess.Comp
 
 
 def harness_file(rel: str) -> Path:
-    """A harness file named by its checkout path, in the checkout or in the installed package (web/ → tfjs_bridge/web/)."""
-    return paths.CHECKOUT / rel if paths.CHECKOUT else paths.PACKAGE / rel.removeprefix("tfjs_bridge/")
+    """A harness file named by its checkout path, in the checkout or in the installed package (web/ → tfjs_bridge/web/).
+
+    The wheel carries package.json and package-lock.json as tfjs_bridge/common/npm/ (symbolic links in the checkout).
+    """
+    if paths.CHECKOUT:
+        return paths.CHECKOUT / rel
+    if "/" not in rel:
+        return paths.PACKAGE / "common" / "npm" / rel
+    return paths.PACKAGE / rel.removeprefix("tfjs_bridge/")
 
 
 def setup_node(target: Path | None = None, offline: bool = False) -> Path:
@@ -67,10 +76,9 @@ def setup_node(target: Path | None = None, offline: bool = False) -> Path:
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
-    manifest = {"name": "tfjs-bridge-node-home", "private": True, "type": "module", "dependencies": paths.NODE_PACKAGES}
-    (target / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    command = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *(["--offline"] if offline else [])]
-    print(f"installing {', '.join(f'{k}@{v}' for k, v in paths.NODE_PACKAGES.items())} into {target}", file=sys.stderr)
+    command = [npm, "ci", "--omit=dev", "--no-audit", "--no-fund", "--loglevel=error", *(["--offline"] if offline else [])]
+    pins = json.loads(harness_file("package.json").read_text())["dependencies"]
+    print(f"installing {', '.join(f'{k}@{v}' for k, v in pins.items())} into {target}", file=sys.stderr)
     if subprocess.run(command, cwd=target).returncode != 0:
         raise UserError(f"npm install failed in {target}: see npm's message above")
     return target

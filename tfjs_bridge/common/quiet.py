@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 
 # Lines TF 2.19 / jaxlib / TF-DF print at import time on a CPU-only machine; TF_CPP_MIN_LOG_LEVEL does not
 # reach them because absl logs them before its logging is initialised. Anything else is passed through.
@@ -64,6 +65,8 @@ def quiet_tensorflow():
     # TF-DF (imported by tensorflowjs) prints a welcome banner, and where stdout is not a real file
     # (pytest capture, some WSGI servers) it imports IPython to show it as HTML, which crashes without it.
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+    # tensorflow_hub (imported by tensorflowjs) still imports pkg_resources; the warning is about its code, not ours.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     if not verbose_requested():
         # Hides the oneDNN and CPU-feature notices TF logs after import, on every op's first run.
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -1,0 +1,40 @@
+"""tfjs_bridge.verify, the Python API for users' own test suites: export, run the Node harness, report or raise."""
+
+import numpy as np
+import pytest
+
+import tfjs_bridge
+from tfjs_bridge.api import ParityError
+from tfjs_bridge.common.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def classifier(keras_modules):
+    """A small Keras 3 classifier: 4 features → 3 classes."""
+    keras = keras_modules["keras3"]
+    keras.utils.set_random_seed(0)
+    x = keras.Input((4,), name="features")
+    y = keras.layers.Dense(3, activation="softmax")(keras.layers.Dense(8, activation="relu")(x))
+    return keras.Model(x, y)
+
+
+def test_verify_an_in_memory_model_on_both_backends(classifier, tmp_path):
+    inputs = np.random.default_rng(1).uniform(size=(8, 4)).astype(np.float32)
+    report = tfjs_bridge.verify(classifier, inputs, keep=tmp_path)
+    assert report.passed
+    assert sorted((r["model"], r["backend"]) for r in report.rows) == [("model", "cpu"), ("model", "wasm")]
+    assert all(r["maxAbsDiff"] <= r["tolerance"] for r in report.rows)
+    assert report.folders == [tmp_path / "model"] and (tmp_path / "model" / "goldens.json").is_file()
+
+
+def test_a_failed_check_raises_parity_error_naming_it(classifier):
+    # uint8 weights flip the argmax of this untrained model on 1 of the 16 default goldens (measured 15/16),
+    # below the 99% agreement quantized classifiers must keep.
+    with pytest.raises(ParityError, match=r"model on cpu: argmax agreement 0\.938") as caught:
+        tfjs_bridge.verify(classifier, quantize="uint8")
+    assert not caught.value.report.passed and len(caught.value.report.rows) == 2
+
+
+def test_inputs_that_do_not_fit_are_a_user_error(classifier):
+    with pytest.raises(UserError, match="does not fit input"):
+        tfjs_bridge.verify(classifier, np.zeros((2, 5), np.float32))

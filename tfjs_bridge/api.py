@@ -1,0 +1,100 @@
+"""`tfjs_bridge.verify`: from a user's own tests, export a model and check tf.js against TensorFlow in Node.
+
+    import numpy as np, tfjs_bridge
+
+    def test_model_runs_the_same_in_tfjs():
+        model = build_my_model()
+        report = tfjs_bridge.verify(model, np.random.default_rng(0).uniform(size=(8, 28, 28)).astype("float32"))
+        assert report.passed  # verify raises ParityError first, naming every failing check
+"""
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.node import run_harness
+
+
+class ParityError(AssertionError):
+    """tf.js did not reproduce TensorFlow's outputs (or could not load the model); the message lists each failed check."""
+
+    def __init__(self, message: str, report: "Report"):
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class Report:
+    """The Node harness's verdict: one row per model folder and backend (the table `tfjs-bridge verify` prints)."""
+
+    rows: list[dict]
+    folders: list[Path]
+
+    @property
+    def passed(self) -> bool:
+        """True when there were checks and every one passed."""
+        return bool(self.rows) and all(r.get("pass") for r in self.rows)
+
+    def failures(self) -> list[str]:
+        """One line per failed check: folder, backend and why."""
+        return [f"{r.get('model')} on {r.get('backend')}: {why(r)}" for r in self.rows if not r.get("pass")]
+
+
+def why(row: dict) -> str:
+    """The reason a harness row failed, in the order the harness checks them."""
+    if row.get("error"):
+        return row["error"]
+    diff, tolerance = row.get("maxAbsDiff"), row.get("tolerance")
+    if diff is None or tolerance is None or diff > tolerance:
+        return f"max |Δ| {diff} > tolerance {tolerance}"
+    if row.get("argmaxAgreement") is not None and row["argmaxAgreement"] < (row.get("argmaxMin") or 1):
+        return f"argmax agreement {row['argmaxAgreement']:.3f} < {row.get('argmaxMin')}"
+    if row.get("leakedTensors"):
+        return f"{row['leakedTensors']} tensors leaked"
+    return f"output shape {row.get('shape')} != expected {row.get('expectedShape')}"
+
+
+def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, kind) -> list[Path]:
+    """Export a Keras model object or a model path into out; return the model folders written."""
+    from tfjs_bridge.export.convert import export_source
+    from tfjs_bridge.export.sources import from_keras, from_path
+    from tfjs_bridge.export.weights import parse_quantize
+
+    golden_file = None
+    if inputs is not None:
+        golden_file = out.parent / "golden_inputs.npy"
+        np.save(golden_file, np.asarray(inputs), allow_pickle=False)
+    if isinstance(model, (str, Path)):
+        source = from_path(Path(model), golden_file, kind)
+    else:
+        source = from_keras(model, name, golden_file, kind)
+    metas = export_source(source, out, fmt, parse_quantize([quantize] if isinstance(quantize, str) else quantize))
+    return [out / m["name"] for m in metas]
+
+
+def verify(model, inputs=None, *, backends=("cpu", "wasm"), format: str = "auto", quantize=None, kind: str | None = None,
+           name: str = "model", keep: Path | None = None) -> Report:
+    """Export model (a Keras model, or a .keras/.h5 file, SavedModel or artifact folder) and verify it in Node.
+
+    inputs: the golden inputs, a batch for the model's one input (default: 16 seeded uniform [0, 1) rows for
+    fixed-shape inputs); format: auto, graph, layers or both; quantize: e.g. "uint8" or ["float16=*/kernel"];
+    keep: write the model folders there instead of a temporary folder. Returns the Report; raises ParityError
+    (an AssertionError, so pytest shows it as a failed assertion) when a check fails, UserError for bad input.
+    """
+    with tempfile.TemporaryDirectory(prefix="tfjs-bridge-verify-") as tmp:
+        out = Path(keep) if keep is not None else Path(tmp) / "models"
+        folders = export_for_verify(model, inputs, out, name, format, quantize, kind)
+        result = run_harness([*map(str, folders), "--backends", ",".join(backends), "--json", "--no-report"], capture=True)
+    try:
+        rows = json.loads(result.stdout)["rows"]
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"the Node harness failed (exit {result.returncode}): "
+                        f"{(result.stderr.strip() or result.stdout.strip() or 'no output').splitlines()[-1]}") from None
+    report = Report(rows, folders)
+    if not report.passed:
+        raise ParityError("tf.js does not reproduce TensorFlow:\n  " + "\n  ".join(report.failures() or ["no checks ran"]), report)
+    return report
