@@ -26,6 +26,38 @@ class TrainingError(UserError):
 SUM = tf.distribute.ReduceOp.SUM
 
 
+def fused_adam(optimizer):
+    """Adam's update as one fused kernel per variable (ResourceApplyAdam), on the Keras optimizer's own slots.
+
+    The same maths as Keras 3's Adam (m, v, bias-corrected step size, epsilon outside the square root; a test
+    compares a step's weights with it), but 4 kernels for the MLP's 4 variables instead of ~100 small
+    element-wise ones, which dominate a small model's step on CPU (bench/: ~2.6 → ~0.9 ms per step).
+    """
+    def apply(grads_and_vars):
+        step = optimizer.iterations + 1
+        for grad, var in grads_and_vars:
+            i, dtype = optimizer._get_variable_index(var), var.dtype
+            t, beta_1, beta_2 = tf.cast(step, dtype), tf.constant(optimizer.beta_1, dtype), tf.constant(optimizer.beta_2, dtype)
+            tf.raw_ops.ResourceApplyAdam(
+                var=var.value.handle, m=optimizer._momentums[i].value.handle, v=optimizer._velocities[i].value.handle,
+                beta1_power=beta_1**t, beta2_power=beta_2**t, lr=tf.cast(optimizer.learning_rate, dtype), beta1=beta_1,
+                beta2=beta_2, epsilon=tf.constant(optimizer.epsilon, dtype), grad=tf.cast(grad, dtype))
+        optimizer.iterations.assign_add(1)
+
+    return apply
+
+
+def update_rule(strategy, optimizer):
+    """How a step applies its gradients: fused Adam on one device, else the optimizer's own apply_gradients.
+
+    Under a distribution strategy apply_gradients also sums the gradients across replicas, so it stays.
+    """
+    plain = isinstance(optimizer, tf.keras.optimizers.Adam) and not optimizer.amsgrad and optimizer.weight_decay is None
+    if plain and not tf.distribute.has_strategy() and strategy is tf.distribute.get_strategy():
+        return fused_adam(optimizer)
+    return optimizer.apply_gradients
+
+
 def make_train_steps(strategy, model, optimizer, per_example_loss, train_loss):
     """Build the compiled trainer: up to n tape steps per call, looping inside the graph.
 
@@ -35,13 +67,15 @@ def make_train_steps(strategy, model, optimizer, per_example_loss, train_loss):
     checkpoints every call.
     """
 
+    apply_gradients = update_rule(strategy, optimizer)
+
     def replica_step(x, y, global_batch):
         with tf.GradientTape() as tape:
             pred = model(x, training=True)
             # Divide by the whole step's batch, not this replica's share, so summing replicas gives the mean.
             loss = tf.nn.compute_average_loss(per_example_loss(y, pred), global_batch_size=global_batch)
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        apply_gradients(zip(grads, model.trainable_variables))
         return loss
 
     @tf.function
