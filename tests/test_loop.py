@@ -69,7 +69,9 @@ def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
     for a, b in zip(straight.weights, resumed.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     kept = sorted(p.name for p in (tmp_path / "split" / "checkpoints").glob("*.index"))
-    assert kept == ["ckpt-100.index", "ckpt-98.index", "ckpt-99.index"]  # config.CHECKPOINTS_KEPT newest
+    # Epoch-end checkpoints are written at most every config.EPOCH_CHECKPOINT_SECONDS and after the last epoch:
+    # these runs take well under that, so each wrote only its last epoch's.
+    assert kept == ["ckpt-100.index", "ckpt-60.index"]
 
 
 def test_resume_refuses_a_missing_or_different_run(tmp_path):

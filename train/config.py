@@ -18,6 +18,8 @@ LINEAR_Y = [[10.0], [20.0]]
 VIRTUAL_GPU_MEMORY_MB = 1024
 STRATEGIES = ("default", "mirrored", "multiworker")
 CHECKPOINTS_KEPT = 3
+# An epoch-end checkpoint is written when this many seconds passed since the last one, and after the last epoch.
+EPOCH_CHECKPOINT_SECONDS = 10.0
 # Training steps run inside one graph call before control returns to Python (progress, checkpoints).
 STEPS_PER_CALL = 50
 

@@ -29,31 +29,40 @@ SUM = tf.distribute.ReduceOp.SUM
 def fused_adam(optimizer):
     """Adam's update as one fused kernel per variable (ResourceApplyAdam), on the Keras optimizer's own slots.
 
-    The same maths as Keras 3's Adam (m, v, bias-corrected step size, epsilon outside the square root; a test
-    compares a step's weights with it), but 4 kernels for the MLP's 4 variables instead of ~100 small
-    element-wise ones, which dominate a small model's step on CPU (bench/: ~2.6 → ~0.9 ms per step).
+    The same maths as Keras 3's Adam (m, v, bias-corrected step size, epsilon outside the square root; tests
+    compare it with a float64 reference and with Keras), but one kernel per variable instead of ~25 small
+    element-wise ones, which dominate a small model's step on CPU (probe: 2.6 → 0.9 ms per MLP step, batch 32).
+    Under a distribution strategy the replicas' gradients are summed first, then every device updates its own
+    copy, as the optimizer's apply_gradients does.
     """
-    def apply(grads_and_vars):
+
+    def update(var, grad, m, v, step):
+        """One device's copy of a variable and its slots, one fused Adam step."""
+        dtype = var.dtype
+        t, beta_1, beta_2 = tf.cast(step, dtype), tf.constant(optimizer.beta_1, dtype), tf.constant(optimizer.beta_2, dtype)
+        return tf.raw_ops.ResourceApplyAdam(
+            var=var.handle, m=m.handle, v=v.handle, beta1_power=beta_1**t, beta2_power=beta_2**t,
+            lr=tf.cast(optimizer.learning_rate, dtype), beta1=beta_1, beta2=beta_2,
+            epsilon=tf.constant(optimizer.epsilon, dtype), grad=tf.cast(grad, dtype))
+
+    def apply_all(strategy, grads_and_vars):
+        summed = strategy.extended.batch_reduce_to(SUM, [(g, v.value) for g, v in grads_and_vars])
         step = optimizer.iterations + 1
-        for grad, var in grads_and_vars:
-            i, dtype = optimizer._get_variable_index(var), var.dtype
-            t, beta_1, beta_2 = tf.cast(step, dtype), tf.constant(optimizer.beta_1, dtype), tf.constant(optimizer.beta_2, dtype)
-            tf.raw_ops.ResourceApplyAdam(
-                var=var.value.handle, m=optimizer._momentums[i].value.handle, v=optimizer._velocities[i].value.handle,
-                beta1_power=beta_1**t, beta2_power=beta_2**t, lr=tf.cast(optimizer.learning_rate, dtype), beta1=beta_1,
-                beta2=beta_2, epsilon=tf.constant(optimizer.epsilon, dtype), grad=tf.cast(grad, dtype))
-        optimizer.iterations.assign_add(1)
+        for grad, (_, var) in zip(summed, grads_and_vars, strict=True):
+            i = optimizer._get_variable_index(var)
+            slots = (optimizer._momentums[i].value, optimizer._velocities[i].value)
+            strategy.extended.update(var.value, update, args=(grad, *slots, step), group=False)
+        strategy.extended.update(optimizer.iterations.value, lambda it: it.assign_add(1), group=False)
+
+    def apply(grads_and_vars):
+        tf.distribute.get_replica_context().merge_call(apply_all, args=(list(grads_and_vars),))
 
     return apply
 
 
-def update_rule(strategy, optimizer):
-    """How a step applies its gradients: fused Adam on one device, else the optimizer's own apply_gradients.
-
-    Under a distribution strategy apply_gradients also sums the gradients across replicas, so it stays.
-    """
-    plain = isinstance(optimizer, tf.keras.optimizers.Adam) and not optimizer.amsgrad and optimizer.weight_decay is None
-    if plain and not tf.distribute.has_strategy() and strategy is tf.distribute.get_strategy():
+def update_rule(optimizer):
+    """How a step applies its gradients: fused Adam for plain Adam, else the optimizer's own apply_gradients."""
+    if isinstance(optimizer, tf.keras.optimizers.Adam) and not optimizer.amsgrad and optimizer.weight_decay is None:
         return fused_adam(optimizer)
     return optimizer.apply_gradients
 
@@ -67,7 +76,7 @@ def make_train_steps(strategy, model, optimizer, per_example_loss, train_loss):
     checkpoints every call.
     """
 
-    apply_gradients = update_rule(strategy, optimizer)
+    apply_gradients = update_rule(optimizer)
 
     def replica_step(x, y, global_batch):
         with tf.GradientTape() as tape:
@@ -112,12 +121,12 @@ def make_test_step(strategy, model, per_example_loss, test_loss, metric):
     return test_step
 
 
-def evaluate(test_step, test_ds, test_loss, metric) -> dict:
+def evaluate(test_step, test_batches, test_loss, metric) -> dict:
     """Run every test batch once and return the mean loss (and accuracy)."""
     test_loss.reset_state()
     if metric is not None:
         metric.reset_state()
-    for x, y in test_ds:
+    for x, y in test_batches:
         test_step(x, y)
     result = {"test_loss": float(test_loss.result())}
     if metric is not None:
@@ -126,21 +135,39 @@ def evaluate(test_step, test_ds, test_loss, metric) -> dict:
 
 
 class Progress:
-    """Where training stands, checkpointed with the model: steps done, epochs done, batches into the current epoch."""
+    """Where training stands, checkpointed with the model: steps done, epochs done, batches into the current epoch.
+
+    Python values while training (each read or write of a variable is an eager op, which adds up to more than
+    a small model's epoch), copied into the checkpointed variables when a checkpoint is written or restored.
+    """
 
     def __init__(self):
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        self.batch = tf.Variable(0, dtype=tf.int64, trainable=False, name="batch_in_epoch")
-        self.history = tf.Variable("[]", dtype=tf.string, trainable=False, name="history")
+        self.step = self.epoch = self.batch = 0
+        self.history: list[dict] = []
+        self._variables = {
+            "step": tf.Variable(0, dtype=tf.int64, trainable=False, name="step"),
+            "epoch": tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch"),
+            "batch_in_epoch": tf.Variable(0, dtype=tf.int64, trainable=False, name="batch_in_epoch"),
+            "history": tf.Variable("[]", dtype=tf.string, trainable=False, name="history"),
+        }
 
     def trackables(self) -> dict:
         """The variables for tf.train.Checkpoint."""
-        return {"step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch, "history": self.history}
+        return dict(self._variables)
 
-    def records(self) -> list[dict]:
-        """The finished epochs' records."""
-        return json.loads(self.history.numpy().decode())
+    def load(self) -> None:
+        """Take the values of the variables (after a checkpoint was restored into them)."""
+        v = self._variables
+        self.step, self.epoch, self.batch = (int(v[k].numpy()) for k in ("step", "epoch", "batch_in_epoch"))
+        self.history = json.loads(v["history"].numpy().decode())
+
+    def store(self) -> None:
+        """Copy the values into the variables, before a checkpoint is written."""
+        v = self._variables
+        v["step"].assign(self.step)
+        v["epoch"].assign(self.epoch)
+        v["batch_in_epoch"].assign(self.batch)
+        v["history"].assign(json.dumps(self.history))
 
 
 def resume_settings(task: Task, cfg: TrainConfig) -> dict:
@@ -199,27 +226,33 @@ def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True
     state = Progress()
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, **state.trackables())
     manager = open_checkpoints(checkpoint, run_dir, task, cfg, writer=chief) if run_dir else None
+    state.load()
     writer = tf.summary.create_file_writer(str(Path(run_dir) / "logs")) if run_dir and chief else None
     train_steps = make_train_steps(strategy, model, optimizer, task.per_example_loss, train_loss)
     test_step = make_test_step(strategy, model, task.per_example_loss, test_loss, metric)
-    test_ds = strategy.experimental_distribute_dataset(as_dataset(split.x_test, split.y_test, EVAL_BATCH))
+    # The test batches are read once and kept: a new iterator every epoch costs more than a small model's epoch.
+    test_batches = list(strategy.experimental_distribute_dataset(as_dataset(split.x_test, split.y_test, EVAL_BATCH)))
     steps = math.ceil(len(split.x_train) / cfg.batch_size)
     every = cfg.checkpoint_every
+
+    last_save = [time.monotonic()]
 
     def save() -> None:
         # Non-chief workers keep no checkpoints: the chief's hold the same (mirrored) values.
         if manager is not None and chief:
-            manager.save(checkpoint_number=int(state.step.numpy()))
+            state.store()
+            manager.save(checkpoint_number=state.step)
+            last_save[0] = time.monotonic()
 
     # One bar per epoch when epochs have many steps; one bar over all epochs when each is a single step.
     per_epoch_bars = steps > 1
-    first = int(state.epoch.numpy()) + 1
+    first = state.epoch + 1
     if cfg.resume:
-        print(f"{task.name} resumed at step {int(state.step.numpy())} (epoch {first}, batch {int(state.batch.numpy())})", flush=True)
+        print(f"{task.name} resumed at step {state.step} (epoch {first}, batch {state.batch})", flush=True)
     overall = tqdm(total=cfg.epochs, initial=first - 1, desc=task.name, unit="epoch", disable=not progress or per_epoch_bars)
-    history = state.records()
+    history = state.history
     for epoch in range(first, cfg.epochs + 1):
-        skip = int(state.batch.numpy())
+        skip = state.batch
         train_ds = as_dataset(split.x_train, split.y_train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=epoch)
         dist_ds = strategy.experimental_distribute_dataset(train_ds.skip(skip))
         started = time.perf_counter()
@@ -233,13 +266,13 @@ def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True
                 # Stop each call at the next checkpoint boundary so checkpoints land on exact steps.
                 n = config.STEPS_PER_CALL
                 if every:
-                    n = min(n, every - int(state.step.numpy()) % every)
+                    n = min(n, every - state.step % every)
                 done = int(train_steps(batches, tf.constant(n, tf.int64)))
-                state.step.assign_add(done)
-                state.batch.assign_add(done)
+                state.step += done
+                state.batch += done
                 bar.update(done)
                 # The epoch's last batch is saved just below, with the epoch's record.
-                if done and every and int(state.step.numpy()) % every == 0 and int(state.batch.numpy()) < steps:
+                if done and every and state.step % every == 0 and state.batch < steps:
                     save()
                 if done < n:
                     break
@@ -251,7 +284,7 @@ def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True
                     f"(now {cfg.learning_rate:g}) or scale the data"
                 )
             record["examples_per_sec"] = round((len(split.x_train) - skip * cfg.batch_size) / train_seconds, 1)
-            record.update(evaluate(test_step, test_ds, test_loss, metric))
+            record.update(evaluate(test_step, test_batches, test_loss, metric))
             record["seconds"] = round(time.perf_counter() - started, 3)
             figures = {k: round(v, 4) for k, v in record.items() if k.startswith(("loss", "test"))}
             bar.set_postfix(figures, refresh=False)
@@ -261,10 +294,11 @@ def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True
         overall.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
         overall.update()
         history.append(record)
-        state.epoch.assign(epoch)
-        state.batch.assign(0)
-        state.history.assign(json.dumps(history))
-        save()
+        state.epoch, state.batch = epoch, 0
+        # Epoch-end checkpoints at most every few seconds (and after the last epoch): saving costs ~25 ms, more
+        # than a whole epoch of a small model. --checkpoint-every still saves on exact steps.
+        if epoch == cfg.epochs or time.monotonic() - last_save[0] >= config.EPOCH_CHECKPOINT_SECONDS:
+            save()
         if writer is not None:
             log_scalars(writer, record)
     overall.close()
