@@ -317,7 +317,9 @@ def describe(folder: str, backend: str, report: dict) -> list[str]:
     if first is None:
         lines.append(f"  all {report['compared']} {unit}s agree within tolerance on this golden; only the final outputs depart")
         return lines
-    lines.append(f"  first departing {unit}: {first['name']} ({first['op']}), {report['agreedBefore']} {unit}s before it agree")
+    before = report["agreedBefore"]
+    lines.append(f"  first departing {unit}: {first['name']} ({first['op']}), "
+                 + (f"the first {unit} compared" if before == 0 else f"{before} {unit}{'s' * (before > 1)} before it agree"))
     if first["at"] is None:
         lines.append(f"    shape {first['shape']} in tf.js, {first['expectedShape']} in TensorFlow")
     else:
