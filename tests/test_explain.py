@@ -148,6 +148,12 @@ def test_another_model_as_source_is_called_out(tiny, keras_modules, tmp_path):
     report = Explainer(other, tmp_path).explain(tmp_path / "models" / "tiny", "cpu")
     lines = describe("tiny", "cpu", report)
     assert "it is not the model this folder was exported from" in lines[1], lines
+    # One that cannot even take the folder's inputs: one line, not a traceback.
+    keras = keras_modules["keras3"]
+    wide = tmp_path / "wide.keras"
+    keras.Sequential([keras.Input((4, 4, 1), name="pixels"), keras.layers.Flatten(), keras.layers.Dense(3)]).save(wide)
+    with pytest.raises(UserError, match="tiny: cannot compute TensorFlow's tensors from the source"):
+        Explainer(wide, tmp_path).explain(tmp_path / "models" / "tiny", "cpu")
 
 
 def test_counterparts_are_found_by_name_under_the_artifacts_root(tmp_path):

@@ -151,10 +151,15 @@ class LayersSide:
     def values(self, inputs: dict, meta: dict) -> tuple[list[Entry], list[np.ndarray]]:
         """Each layer's weights and output (the model's layer order is topological) and the model's outputs."""
         keras = quiet_import("keras" if keras_flavour(self.model) == "keras3" else "tf_keras")
+        given = [inputs[spec["name"]] for spec in meta["inputs"]]
+        try:
+            structure = self.model.input
+        except AttributeError:  # a Keras 3 Sequential model: one input, listed only in .inputs
+            (structure,) = self.model.inputs
         # In the structure the model declares (one tensor or a list): Keras 3 warns about any other.
-        xs = tf.nest.pack_sequence_as(self.model.input, [inputs[spec["name"]] for spec in meta["inputs"]])
+        xs = tf.nest.pack_sequence_as(structure, given)
         layers = [layer for layer in self.model.layers if type(layer).__name__ != "InputLayer" and single_output(layer)]
-        probe = keras.Model(self.model.input, [layer.output for layer in layers])
+        probe = keras.Model(structure, [layer.output for layer in layers])
         outputs = [np.asarray(y) for y in tf.nest.flatten(probe(xs, training=False))]
         entries = []
         for layer, value in zip(layers, outputs):
@@ -258,9 +263,14 @@ class Explainer:
                     worst = json.loads(proc.stdout.readline() or "null")
                     if worst is None or (worst["pass"] and not always):
                         return {"worst": worst}
-                    side = self.side(folder, meta)
                     goldens = json.loads((folder / meta["goldens"]["path"]).read_text())
-                    entries, outputs = side.values(row_inputs(goldens, worst["row"], side.dtypes(meta)), meta)
+                    try:
+                        side = self.side(folder, meta)
+                        entries, outputs = side.values(row_inputs(goldens, worst["row"], side.dtypes(meta)), meta)
+                    except (tf.errors.OpError, ValueError, KeyError) as err:
+                        # A source that cannot stand in for the folder (other inputs, other graph): one line, not a trace.
+                        raise UserError(f"{folder.name}: cannot compute TensorFlow's tensors from the source "
+                                        f"({str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__})") from None
                     expected = write_expected(entries, outputs, meta, Path(tmp))
                     proc.stdin.write(json.dumps({"expected": str(expected)}) + "\n")
                     proc.stdin.flush()
