@@ -329,7 +329,7 @@ def describe(folder: str, backend: str, report: dict) -> list[str]:
         return lines
     before = report["agreedBefore"]
     lines.append(f"  first departing {unit}: {first['name']} ({first['op']}), "
-                 + (f"the first {unit} compared" if before == 0 else f"{before} {unit}{'s' * (before > 1)} before it agree"))
+                 + (f"the first {unit} compared" if before == 0 else f"{before} {unit}s before it agree" if before > 1 else f"the {unit} before it agrees"))
     if first["at"] is None:
         lines.append(f"    shape {first['shape']} in tf.js, {first['expectedShape']} in TensorFlow")
     else:
