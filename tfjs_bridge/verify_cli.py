@@ -1,6 +1,9 @@
 """`tfjs-bridge verify` and `tfjs-bridge setup-node`: the Node parity harness (web/verify.js) from Python."""
 
 import argparse
+import json
+import sys
+import tempfile
 from pathlib import Path
 
 from tfjs_bridge.common import paths
@@ -40,6 +43,13 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--backends", type=backends, default=",".join(BACKENDS), help="default: cpu,wasm")
     parser.add_argument("--json", action="store_true", help="print one JSON report instead of the table")
     parser.add_argument("--no-report", action="store_true", help="do not write parity-report.json (which `serve` shows)")
+    parser.add_argument("--explain", action="store_true",
+                        help="for each failing check, name the first graph node or layer whose tf.js output departs from "
+                        "TensorFlow's on the failing golden (needs the model each folder was exported from)")
+    parser.add_argument("--source", type=Path, metavar="PATH", help="with --explain: the .keras, .h5, SavedModel folder or "
+                        "training artifact the folders were exported from (default: each one's counterpart under --artifacts)")
+    parser.add_argument("--artifacts", type=Path, metavar="DIR",
+                        help=f"with --explain: where counterparts are found by name (default: ./{paths.ARTIFACTS})")
     return parser
 
 
@@ -53,6 +63,49 @@ def harness_args(args: argparse.Namespace) -> list[str]:
             *(["--no-report"] if args.no_report else [])]
 
 
+def model_folders(dirs: list[Path]) -> dict[str, Path]:
+    """The model folders the harness verifies, by the folder name its rows carry (as web/verify.js finds them)."""
+    found = {}
+    for folder in dirs:
+        inside = [folder] if (folder / "metadata.json").is_file() else \
+            sorted(p for p in folder.iterdir() if (p / "metadata.json").is_file() and not p.name.startswith("."))
+        for model in inside:
+            found.setdefault(model.resolve().name, model)
+    return found
+
+
+def verify_and_explain(args: argparse.Namespace) -> int:
+    """Verify, then explain every failing check under the table (or inside the JSON report, with --json)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        result = run_harness([*harness_args(args), "--json-out", str(out)], capture=args.json)
+        code = result if isinstance(result, int) else result.returncode
+        if not isinstance(result, int):
+            sys.stderr.write(result.stderr)
+        if code != 1:
+            if not isinstance(result, int):
+                sys.stdout.write(result.stdout)
+            return code
+        report = json.loads(out.read_text())
+    from tfjs_bridge.explain import Explainer, explain_row  # TensorFlow: only once there is a failure to explain
+
+    explainer = Explainer(args.source, args.artifacts or paths.ARTIFACTS)
+    folders = model_folders(args.dirs or [paths.MODELS])
+    code, explanations = 1, []
+    for row in (r for r in report["rows"] if not r["pass"]):
+        try:
+            explanations.append(explain_row(explainer, folders[row["folder"]], row))
+        except UserError as err:
+            code = fail(err)
+            explanations.append({"folder": row["folder"], "backend": row["backend"], "error": str(err)})
+            continue
+        if not args.json:
+            print("\n" + "\n".join(explanations[-1]["lines"]))
+    if args.json:
+        print(json.dumps({**report, "explanations": explanations}))
+    return code
+
+
 def main(argv: list[str] | None = None, prog: str = "tfjs-bridge verify") -> int:
     """Entry point: the harness's exit code (0 all passed, 1 a check failed, 2 bad input)."""
     args = build_parser(prog).parse_args(argv)
@@ -62,6 +115,8 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge verify") -> int
             print(f"tf.js for Node is ready in {home}" + ("" if home == paths.NODE_CACHE else
                                                          f" (set TFJS_BRIDGE_NODE_HOME={home} to use it)"))
             return 0
-        return run_harness(harness_args(args))
+        if not args.explain and (args.source or args.artifacts):
+            raise UserError("--source and --artifacts are for --explain")
+        return verify_and_explain(args) if args.explain else run_harness(harness_args(args))
     except UserError as err:
         return fail(err)

@@ -7,13 +7,14 @@ import { parseArgs } from 'node:util';
 import { BACKENDS, formatTable, tf, verifyDirs } from './node/harness.js';
 import { discoverModels, isModelFolder } from './node/load.js';
 
-const USAGE = `usage: tfjs-bridge-verify [DIR ...] [--backends ${BACKENDS.join(',')}] [--json] [--no-report] [--help] [--version]
+const USAGE = `usage: tfjs-bridge-verify [DIR ...] [--backends ${BACKENDS.join(',')}] [--json] [--json-out FILE] [--no-report] [--help] [--version]
 
 Run each model folder's goldens.json on tf.js backends in Node and compare with the Python outputs.
 Each DIR is a model folder (holding metadata.json) or a folder of model folders; default: web_models.
 
   --backends LIST  comma-separated tf.js backends (default ${BACKENDS.join(',')})
   --json           print one JSON object {verified_at, tfjs, rows} instead of the table
+  --json-out FILE  also write that JSON object to FILE (what \`tfjs-bridge verify --explain\` reads)
   --no-report      do not write parity-report.json into each folder of model folders
   --help           show this help
   --version        show the version
@@ -33,6 +34,7 @@ try {
     options: {
       backends: { type: 'string', default: BACKENDS.join(',') },
       json: { type: 'boolean', default: false },
+      'json-out': { type: 'string' },
       'no-report': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
@@ -82,8 +84,10 @@ for (const target of targets) {
   }
 }
 const failed = rows.filter((r) => !r.pass).length;
+const report = JSON.stringify({ verified_at: verifiedAt, tfjs: tf.version.tfjs, rows });
+if (options['json-out']) await writeFile(options['json-out'], `${report}\n`);
 if (options.json) {
-  console.log(JSON.stringify({ verified_at: verifiedAt, tfjs: tf.version.tfjs, rows }));
+  console.log(report);
 } else {
   console.log(formatTable(rows));
   console.log(failed ? `\n${failed} of ${rows.length} checks FAILED` : `\nall ${rows.length} checks passed`);

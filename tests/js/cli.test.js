@@ -40,7 +40,7 @@ describe('tfjs-bridge-verify', () => {
   test('--help prints usage and exits 0', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^usage: tfjs-bridge-verify \[DIR \.\.\.\] \[--backends cpu,wasm\] \[--json\] \[--no-report\] \[--help\] \[--version\]/);
+    assert.match(r.stdout, /^usage: tfjs-bridge-verify \[DIR \.\.\.\] \[--backends cpu,wasm\] \[--json\] \[--json-out FILE\] \[--no-report\] \[--help\] \[--version\]/);
   });
   test('--version prints the package version', async () => {
     const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
@@ -73,10 +73,12 @@ describe('tfjs-bridge-verify', () => {
     await assert.rejects(access(path.join(dir, 'parity-report.json')));
   });
 
-  test('--json prints one object with per-output figures', async () => {
-    const r = await cli([linear, '--backends', 'cpu,wasm', '--json']);
+  test('--json prints one object with per-output figures; --json-out writes it to a file too', async () => {
+    const file = path.join(tmp, 'report.json');
+    const r = await cli([linear, '--backends', 'cpu,wasm', '--json', '--json-out', file]);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
+    assert.equal(await readFile(file, 'utf8'), r.stdout);
     assert.equal(report.tfjs, '4.22.0');
     assert.ok(!Number.isNaN(Date.parse(report.verified_at)));
     assert.deepEqual(report.rows.map((row) => [row.folder, row.backend, row.pass]), [['linear', 'cpu', true], ['linear', 'wasm', true]]);

@@ -16,6 +16,7 @@ NOISE = re.compile(
     r"|Could not find cuda drivers|Number of eligible GPUs|single_machine\.cc:\d+\] Starting new session"
     r"|To enable the following instructions: AVX|ydf\.readthedocs\.io|cuda_(dnn|blas|fft|executor)\.cc"
     r"|grpc_server_lib\.cc:\d+\] Started server with target|coordination_service_agent\.cc:\d+\] Coordination agent has"
+    r"|mlir_graph_optimization_pass\.cc:\d+\] MLIR V1 optimization pass is not enabled"
 )
 
 

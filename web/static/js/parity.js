@@ -75,7 +75,7 @@ export function compareOutputs(actual, expected, cols, isClassifier) {
 const TFJS_DTYPE = { float32: 'float32', float16: 'float32', int32: 'int32', int64: 'int32', uint8: 'int32', bool: 'bool', string: 'string' };
 
 /** One tf.js tensor per golden input, in metadata.inputs order. */
-function goldenInputs(tf, meta, goldens) {
+export function goldenInputs(tf, meta, goldens) {
   return meta.inputs.map(({ name }) => {
     const { values, shape, dtype } = goldens.inputs[name];
     return tf.tensor(values, shape, TFJS_DTYPE[dtype]);
