@@ -89,13 +89,11 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
   test('words typed into the token model go through its vocabulary, in tf.js and in Python', async () => {
     const card = page.locator('[data-testid=card-tokens]');
     // "day" is not in the vocabulary: it becomes [UNK] (1); the rest pads with 0 to 8 ids.
-    for (const [words, label, ids] of [['awful boring sad day', 'negative', '12 20 16 1 0 0 0 0'], ['great fun superb', 'positive', '3 9 10 0 0 0 0 0']]) {
+    for (const [words, label, ids] of [['awful boring sad day', 'negative', '13 20 16 1 0 0 0 0'], ['great fun superb', 'positive', '3 9 10 0 0 0 0 0']]) {
+      const runs = Number(await card.getAttribute('data-runs'));
       await card.locator('input[type=text]').fill(words);
       await card.locator('button[type=submit]').click();
-      await page.waitForFunction((w) => {
-        const c = document.querySelector('[data-testid=card-tokens]');
-        return c.dataset.state === 'done' && c.querySelector('input[type=text]').value === w && c.result.py;
-      }, words);
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=card-tokens]').dataset.runs) > n, runs);
       assert.match(await card.locator('.js-out [data-testid=top]').textContent(), new RegExp(`^${label} `));
       assert.match(await card.locator('.py-out [data-testid=top]').textContent(), new RegExp(`^${label} `));
       assert.ok((await card.textContent()).includes(`ids: ${ids}`), words);
@@ -112,11 +110,8 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
     });
     const card = page.locator('[data-testid=card-cnn]');
     await card.locator('input[type=file]').setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
-    await page.waitForFunction(() => {
-      const c = document.querySelector('[data-testid=card-cnn]');
-      return c.dataset.state === 'done' && c.result.py && /^red /.test(c.querySelector('.js-out [data-testid=top]').textContent);
-    }, null, { timeout: 30_000 });
-    assert.match(await card.locator('.py-out [data-testid=top]').textContent(), /^red /);
+    await page.waitForFunction(() => /^red /.test(document.querySelector('[data-testid=card-cnn] .py-out [data-testid=top]')?.textContent), null, { timeout: 30_000 });
+    assert.match(await card.locator('.js-out [data-testid=top]').textContent(), /^red /);
     assert.ok((await cardResult(page, 'cnn')).maxAbsDiff <= TOLERANCE);
   });
 
@@ -152,9 +147,11 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
   });
 
   test('desktop screenshot', async () => {
+    await page.click('[data-testid=random-digit]');
+    await page.waitForFunction(() => document.querySelector('#py-ms').textContent.includes('round trip'));
     await mkdir(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'page-desktop.png'), fullPage: true });
-    await page.screenshot({ path: path.join(SHOTS, 'readme-desktop.jpg'), type: 'jpeg', quality: 70 });
+    await page.screenshot({ path: path.join(SHOTS, 'readme-desktop.png') });
     assert.deepEqual(errors, []);
   });
 });
@@ -209,7 +206,7 @@ describe('the page on a phone (390×844, touch)', { timeout: 120_000 }, () => {
     await mkdir(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'page-phone.png'), fullPage: true });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: path.join(SHOTS, 'readme-phone.jpg'), type: 'jpeg', quality: 70, scale: 'css' });
+    await page.screenshot({ path: path.join(SHOTS, 'readme-phone.png'), scale: 'css' });
     assert.deepEqual(errors, []);
   });
 });

@@ -84,8 +84,12 @@ async function runJs(name, values, shape) {
 
 // ---- the demo's digit classifier --------------------------------------------------------------
 
+// Bumped by every digit prediction and by Clear: an answer arriving for an older digit is dropped.
+let digitRun = 0;
+
 /** Predict a 28×28 digit in tf.js and, where the server has it, in Python, and show both. */
 async function predictDigit(values) {
+  const run = ++digitRun;
   const { meta } = state.models.mlp;
   paintDigit($('preview'), values);
   const js = await runJs('mlp', values, [1, 28, 28]);
@@ -97,6 +101,7 @@ async function predictDigit(values) {
   $('py-pred').textContent = '…';
   const rows = Array.from({ length: 28 }, (_, r) => Array.from(values.slice(28 * r, 28 * r + 28)));
   const py = await askPython('mlp', rows);
+  if (run !== digitRun) return;
   const pyProbs = py.outputs[0];
   $('py-pred').textContent = `${py.labels[0]} (${(100 * pyProbs[py.argmax[0]]).toFixed(1)}%)`;
   $('py-ms').textContent = `${py.ms.toFixed(1)} ms in TensorFlow, ${py.roundTripMs.toFixed(0)} ms round trip`;
@@ -115,6 +120,7 @@ function setUpDigits() {
     },
   });
   $('clear').addEventListener('click', () => {
+    digitRun += 1;
     pad.clear();
     $('bars').replaceChildren();
     ['js-pred', 'py-pred'].forEach((id) => { $(id).textContent = '–'; });
@@ -176,6 +182,7 @@ async function setUpLinear() {
       showError(err);
     }
   });
+  $('linear-form').requestSubmit(); // answers for the first training point right away
 }
 
 // ---- a card per model -------------------------------------------------------------------------
@@ -208,8 +215,17 @@ async function setUpCards() {
 
 // ---- parity and training curves ---------------------------------------------------------------
 
+// One parity run at a time: a click during the run on load waits for it.
+let parityQueue = Promise.resolve();
+
+/** Queue a parity run on these backends. */
+function runParity(backends) {
+  parityQueue = parityQueue.then(() => parityOn(backends), showError);
+  return parityQueue;
+}
+
 /** Run every model's goldens on each backend in turn and fill the parity table with the Node harness's cells. */
-async function runParity(backends) {
+async function parityOn(backends) {
   const table = $('parity');
   const body = table.querySelector('tbody');
   const selected = $('backend').value;

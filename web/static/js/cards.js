@@ -75,7 +75,7 @@ function imageWidget(spec, meta, onChange) {
   // MNIST-style models (the demo's preprocessing) get the crop / 20×20 / centre-of-mass treatment.
   const mnist = height === 28 && width === 28 && channels === 1 && /centre of mass|center of mass/.test(meta.preprocessing ?? '');
   const pad = h('canvas', { width: 224, height: 224, className: 'pad' });
-  pad.dataset.testid = 'pad';
+  pad.dataset.testid = 'image-pad';
   const preview = h('canvas', { width, height, className: 'preview' });
   let fixed = null; // golden values shown on the pad: used exactly, until the user draws or uploads
   const drawn = drawingPad(pad, { onStart: () => { fixed = null; }, onStroke: onChange });
@@ -344,6 +344,7 @@ export function modelCard(name, meta, env) {
       }
     }
     card.result = result;
+    card.dataset.runs = String(Number(card.dataset.runs ?? 0) + 1);
     card.dataset.state = 'done';
   }
 
