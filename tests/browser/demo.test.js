@@ -65,6 +65,7 @@ describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
   });
 
   test('drawing a digit with the mouse gives predictions from tf.js and from Flask', async () => {
+    await page.locator('[data-testid=pad]').scrollIntoViewIfNeeded();
     const box = await page.locator('[data-testid=pad]').boundingBox();
     // A "7": a top bar, then a diagonal down to the left.
     const stroke = [[0.25, 0.2], [0.75, 0.2], [0.6, 0.5], [0.45, 0.85]];
