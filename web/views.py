@@ -60,16 +60,19 @@ def send_encoded(folder: Path, filename: str, cache_control: str) -> Response:
     if stat is None or not os.path.isfile(path):
         abort(404)
     digest, packed = encoded(path, (stat.st_size, stat.st_mtime_ns))
-    if packed is not None and "gzip" in request.accept_encodings:
-        mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        response = Response(packed, mimetype=mimetype)
+    gzipped = packed is not None and "gzip" in request.accept_encodings
+    etag = f"{digest}-gz" if gzipped else digest  # a different body, so a different strong validator
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)  # answered before the file is opened: nothing to send or to close
+    elif gzipped:
+        response = Response(packed, mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream")
         response.headers["Content-Encoding"] = "gzip"
-        response.set_etag(f"{digest}-gz")  # a different body, so a different strong validator
     else:
-        response = send_file(path, etag=digest, conditional=False)
+        response = send_file(path, conditional=False, etag=False)
+    response.set_etag(etag)
     response.headers["Cache-Control"] = cache_control
     response.vary.add("Accept-Encoding")
-    return response.make_conditional(request)
+    return response
 
 
 @bp.get("/")
