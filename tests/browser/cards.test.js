@@ -172,6 +172,11 @@ describe('the page on a phone (390×844, touch)', { timeout: 120_000 }, () => {
     assert.ok(scroller.table > scroller.box && scroller.overflow === 'auto', JSON.stringify(scroller));
     // Numbers never wrap in the middle.
     assert.equal(await page.$eval('#parity td', (td) => getComputedStyle(td).whiteSpace), 'nowrap');
+    for (const width of [360, 430]) {
+      await page.setViewportSize({ width, height: 844 });
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= width, `${width} px`);
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
   });
 
   test('chart labels are at least 11 px on screen', async () => {
