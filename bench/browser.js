@@ -15,6 +15,8 @@ try {
   const page = await browser.newPage();
   await page.goto(base);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  // The page runs parity once on load, switching backends: timing starts after it.
+  await page.waitForSelector('[data-testid=parity][data-state="done"]', { timeout: 120_000 });
   const results = await page.evaluate(async ({ smoke, timingSource }) => {
     const { loadModel } = await import('/static/js/loader.js');
     const { runModel } = await import('/static/js/parity.js');

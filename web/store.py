@@ -197,7 +197,8 @@ class Store:
         from tfjs_bridge.common.quiet import tf
 
         (spec,), (out,) = meta["inputs"], meta["outputs"]
-        return fn(**{spec["name"]: tf.constant(inputs)})[out["name"]].numpy()
+        # The request arrives as float32; the signature may take int32 token ids, float16, etc.
+        return fn(**{spec["name"]: tf.cast(inputs, spec["dtype"])})[out["name"]].numpy()
 
 
 def init_app(app) -> None:

@@ -16,15 +16,17 @@ describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
   let base;
   const consoleErrors = [];
   const requested = [];
+  const encodings = {};
 
   before(async () => {
-    ({ proc: server, base } = await startServer());
+    ({ proc: server, base } = await startServer({ args: ['--models', path.join(ROOT, 'web', 'models'), '--artifacts', path.join(ROOT, 'artifacts')] }));
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
     page.on('pageerror', (err) => consoleErrors.push(err.message));
     page.on('response', (res) => { if (res.status() >= 400) consoleErrors.push(`HTTP ${res.status()} ${res.url()}`); });
     page.on('request', (req) => requested.push(new URL(req.url()).pathname));
+    page.on('response', (res) => { encodings[new URL(res.url()).pathname] = res.headers()['content-encoding']; });
     await page.goto(base);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   });
@@ -39,25 +41,31 @@ describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
     assert.match(await page.textContent('[data-testid=backend-status]'), /wasm ready · SIMD on · threads on/);
   });
 
-  test('showing the models downloads no goldens.json', () => {
-    assert.ok(requested.some((p) => p.endsWith('/metadata.json')), 'metadata was fetched');
-    assert.deepEqual(requested.filter((p) => p.endsWith('/goldens.json')), []);
+  test('bundles and shards come gzipped, each model.json and shard once', async () => {
+    const gzipped = Object.entries(encodings).filter(([, e]) => e === 'gzip').map(([p]) => p);
+    assert.ok(gzipped.includes('/vendor/tf.min.js') && gzipped.some((p) => p.endsWith('.bin')), gzipped.join(' '));
+    const shards = requested.filter((p) => p.endsWith('.bin'));
+    assert.deepEqual(shards, [...new Set(shards)]);
   });
 
-  test('parity panel passes for every model on cpu, wasm and webgl', async () => {
-    await page.click('[data-testid=run-parity-all]');
-    await page.waitForSelector('[data-testid=parity][data-state="done"]', { timeout: 180_000 });
-    const results = await page.evaluate(() => window.parityResults);
+  test('parity panel fills itself on load, then passes for every model on every backend', async () => {
+    await page.waitForSelector('[data-testid=parity][data-state="done"]', { timeout: 60_000 });
     const models = (await (await fetch(`${base}/api/models`)).json()).models.map((m) => m.name);
-    assert.equal(results.length, models.length * 3);
+    assert.equal((await page.evaluate(() => window.parityResults)).length, models.length, 'one run, selected backend');
+    const backends = await page.$$eval('#backend option', (os) => os.map((o) => o.value));
+    await page.click('[data-testid=run-parity-all]');
+    await page.waitForFunction((n) => window.parityResults.length === n && document.querySelector('[data-testid=parity]').dataset.state === 'done',
+      models.length * backends.length, { timeout: 180_000 });
+    const results = await page.evaluate(() => window.parityResults);
     for (const r of results) {
       assert.ok(r.pass, `${r.model} on ${r.backend}: ${r.error ?? `max |Δ| ${r.maxAbsDiff}, argmax ${r.argmaxAgreement}`}`);
     }
-    assert.deepEqual([...new Set(results.map((r) => r.backend))], ['cpu', 'wasm', 'webgl']);
+    assert.deepEqual([...new Set(results.map((r) => r.backend))], backends);
     console.log(results.map((r) => `${r.model}/${r.backend}: max |Δ| ${r.maxAbsDiff.toExponential(2)}`).join('; '));
   });
 
   test('drawing a digit with the mouse gives predictions from tf.js and from Flask', async () => {
+    await page.locator('[data-testid=pad]').scrollIntoViewIfNeeded();
     const box = await page.locator('[data-testid=pad]').boundingBox();
     // A "7": a top bar, then a diagonal down to the left.
     const stroke = [[0.25, 0.2], [0.75, 0.2], [0.6, 0.5], [0.45, 0.85]];

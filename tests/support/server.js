@@ -11,7 +11,9 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // As root in a container without network: no sandbox, and none of Chrome's background connections.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic', '--enable-unsafe-swiftshader'];
+  '--disable-sync', '--no-first-run', '--disable-quic', '--enable-unsafe-swiftshader',
+  // WebGPU on SwiftShader's Vulkan (no GPU here): without the flag headless Chromium gives no adapter.
+  '--enable-unsafe-webgpu'];
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {

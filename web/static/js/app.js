@@ -1,15 +1,18 @@
-// The demo page: load every exported model in tf.js, draw/predict, compare with Flask, run parity.
-import { barChart, lineChart, pointsAndLine } from './charts.js';
-import { fetchJson, loadGoldens, loadModel } from './loader.js';
+// The page: load every exported model in tf.js, a card per model (rich ones for the demo's mlp and linear),
+// Python's answers beside tf.js's where the server has them, the parity panel and the training curves.
+import { modelCard } from './cards.js';
+import { barChart, lineChart, pointsAndLine, responsive } from './charts.js';
+import { HAS_API, askPython, listModels, loadGoldens, loadModel, pagePath } from './loader.js';
 import { argmaxRows, checkParity } from './parity.js';
+import { drawingPad } from './pad.js';
 import { canvasToMnist, paintDigit } from './preprocess.js';
 import { HEADER, rowCells } from './table.js';
 
 const tf = window.tf;
 const $ = (id) => document.getElementById(id);
 // goldens: name → promise of its verified goldens.json, fetched the first time something needs it and kept
-// across backend switches (the files do not change with the backend).
-const state = { names: [], models: {}, goldens: {}, backend: null };
+// across backend switches (the files do not change with the backend). python: names the server can answer for.
+const state = { names: [], models: {}, goldens: {}, python: new Set(), backend: null, backends: ['cpu', 'wasm', 'webgl'] };
 
 /** Add an error to the list above the footer (and keep the rest of the page working). */
 function showError(err) {
@@ -20,8 +23,28 @@ function showError(err) {
   $('error').hidden = false;
 }
 
-/** Switch tf.js to a backend and (re)load every model on it. */
+/** Load a script once (the WebGPU backend is fetched only when chosen). */
+const scripts = {};
+function loadScript(src) {
+  scripts[src] ??= new Promise((resolve, reject) => {
+    const tag = Object.assign(document.createElement('script'), { src, onload: resolve, onerror: () => reject(new Error(`cannot load ${src}`)) });
+    document.head.append(tag);
+  });
+  return scripts[src];
+}
+
+/** Offer WebGPU where the browser gives an adapter (Chrome 113+, or with --enable-unsafe-webgpu). */
+async function offerWebGpu() {
+  const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
+  if (!adapter) return;
+  $('backend').append(new Option('webgpu', 'webgpu'));
+  state.backends.push('webgpu');
+}
+
+/** Switch tf.js to a backend and (re)load every model on it; nothing to do when it is already current. */
 async function useBackend(name) {
+  if (name === state.backend && tf.getBackend() === name) return;
+  if (name === 'webgpu') await loadScript('vendor/tf-backend-webgpu.min.js');
   if (!(await tf.setBackend(name))) throw new Error(`tf.js backend '${name}' is not available in this browser`);
   await tf.ready();
   Object.values(state.models).forEach(({ model }) => model.dispose());
@@ -43,21 +66,10 @@ async function useBackend(name) {
   $('backend-status').textContent = `${tf.getBackend()} ready${detail} · ${Object.keys(state.models).length} models`;
 }
 
-/** A model's goldens.json, downloaded and verified on first use only: showing a model does not need it. */
+/** A model's goldens.json, downloaded and verified on first use only: loading a model does not need it. */
 function goldensOf(name) {
   state.goldens[name] ??= loadGoldens(name, state.models[name].meta);
   return state.goldens[name];
-}
-
-/** POST an input to Flask's Python model; returns the parsed answer and round-trip time. */
-async function askPython(name, inputs) {
-  const started = performance.now();
-  const response = await fetch(`/api/predict/${encodeURIComponent(name)}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ inputs }),
-  });
-  const body = await response.json();
-  if (!response.ok) throw new Error(`Python ${name}: ${body.error}`);
-  return { ...body, roundTripMs: performance.now() - started };
 }
 
 /** Run the model on one input in tf.js; returns flat outputs and latency. */
@@ -70,20 +82,26 @@ async function runJs(name, values, shape) {
   return { outputs, ms: performance.now() - started };
 }
 
-// ---- digit classifier -------------------------------------------------------------------------
+// ---- the demo's digit classifier --------------------------------------------------------------
 
-/** Predict a 28×28 digit in tf.js and in Python, and show both. */
+// Bumped by every digit prediction and by Clear: an answer arriving for an older digit is dropped.
+let digitRun = 0;
+
+/** Predict a 28×28 digit in tf.js and, where the server has it, in Python, and show both. */
 async function predictDigit(values) {
-  const meta = state.models.mlp.meta;
+  const run = ++digitRun;
+  const { meta } = state.models.mlp;
   paintDigit($('preview'), values);
   const js = await runJs('mlp', values, [1, 28, 28]);
   const [top] = argmaxRows(js.outputs, 10);
   barChart($('bars'), js.outputs, meta.labels);
   $('js-pred').textContent = `${meta.labels[top]} (${(100 * js.outputs[top]).toFixed(1)}%)`;
   $('js-ms').textContent = `${js.ms.toFixed(1)} ms on ${tf.getBackend()}`;
+  if (!state.python.has('mlp')) return;
   $('py-pred').textContent = '…';
   const rows = Array.from({ length: 28 }, (_, r) => Array.from(values.slice(28 * r, 28 * r + 28)));
   const py = await askPython('mlp', rows);
+  if (run !== digitRun) return;
   const pyProbs = py.outputs[0];
   $('py-pred').textContent = `${py.labels[0]} (${(100 * pyProbs[py.argmax[0]]).toFixed(1)}%)`;
   $('py-ms').textContent = `${py.ms.toFixed(1)} ms in TensorFlow, ${py.roundTripMs.toFixed(0)} ms round trip`;
@@ -91,52 +109,31 @@ async function predictDigit(values) {
   $('agreement').textContent = `${py.argmax[0] === top ? 'Same answer' : 'Different answers'}; max |Δ| between the two probability vectors: ${maxDiff.toExponential(2)}`;
 }
 
-/** Let the pad be drawn on with mouse, pen or touch; predict when a stroke ends. */
-function setUpPad() {
-  const pad = $('pad');
-  const ctx = pad.getContext('2d', { willReadFrequently: true });
-  const clear = () => {
-    ctx.fillStyle = 'black';
-    ctx.fillRect(0, 0, pad.width, pad.height);
-    $('digit-note').textContent = '';
-  };
-  clear();
-  let last = null;
-  const point = (e) => {
-    const r = pad.getBoundingClientRect();
-    return [((e.clientX - r.left) * pad.width) / r.width, ((e.clientY - r.top) * pad.height) / r.height];
-  };
-  pad.addEventListener('pointerdown', (e) => {
-    pad.setPointerCapture(e.pointerId);
-    last = point(e);
-    $('digit-note').textContent = '';
+/** The drawing pad: predict when a stroke ends; Clear empties the pad and every answer. */
+function setUpDigits() {
+  const pad = drawingPad($('pad'), {
+    lineWidth: 20,
+    onStart: () => { $('digit-note').textContent = ''; },
+    onStroke: () => {
+      const values = canvasToMnist($('pad'));
+      if (values) predictDigit(values).catch(showError);
+    },
   });
-  pad.addEventListener('pointermove', (e) => {
-    if (!last) return;
-    const p = point(e);
-    Object.assign(ctx, { strokeStyle: 'white', lineWidth: 20, lineCap: 'round', lineJoin: 'round' });
-    ctx.beginPath();
-    ctx.moveTo(...last);
-    ctx.lineTo(...p);
-    ctx.stroke();
-    last = p;
+  $('clear').addEventListener('click', () => {
+    digitRun += 1;
+    pad.clear();
+    $('bars').replaceChildren();
+    ['js-pred', 'py-pred'].forEach((id) => { $(id).textContent = '–'; });
+    ['js-ms', 'py-ms', 'agreement', 'digit-note'].forEach((id) => { $(id).textContent = ''; });
+    $('preview').getContext('2d').clearRect(0, 0, 28, 28);
   });
-  const end = () => {
-    if (!last) return;
-    last = null;
-    const values = canvasToMnist(pad);
-    if (values) predictDigit(values).catch(showError);
-  };
-  pad.addEventListener('pointerup', end);
-  pad.addEventListener('pointercancel', end);
-  $('clear').addEventListener('click', clear);
   $('random-digit').addEventListener('click', async () => {
     try {
       const { meta } = state.models.mlp;
       const goldens = await goldensOf('mlp');
       const i = Math.floor(Math.random() * goldens.count);
       const values = goldens.inputs[meta.inputs[0].name].values.slice(784 * i, 784 * (i + 1));
-      paintDigit(pad, values);
+      paintDigit($('pad'), values);
       $('digit-note').textContent = `test digit #${i}${goldens.labels ? `, labelled ${goldens.labels[i]}` : ''}`;
       await predictDigit(values);
     } catch (err) {
@@ -145,7 +142,7 @@ function setUpPad() {
   });
 }
 
-// ---- linear model -----------------------------------------------------------------------------
+// ---- the demo's linear model ------------------------------------------------------------------
 
 /** Plot the training points and the line tf.js predicts through them; wire the predict form. */
 async function setUpLinear() {
@@ -163,7 +160,7 @@ async function setUpLinear() {
   const tOf = (x) => x.reduce((s, v, i) => s + (v - a[i]) * dir[i], 0) / norm2;
   const points = data.x.map((x, i) => [n === 1 ? x[0] : tOf(x), data.y[i][0]]);
   const line = ts.map((t, k) => [n === 1 ? at(t)[0] : t, outputs[k]]);
-  pointsAndLine($('linear-plot'), points, line, { xLabel: n === 1 ? 'x' : 't along x₀ → x₁', yLabel: 'y' });
+  responsive($('linear-plot'), () => pointsAndLine($('linear-plot'), points, line, { xLabel: n === 1 ? 'x' : 't along x₀ → x₁', yLabel: 'y' }));
   $('linear-caption').textContent = n === 1
     ? `${data.x.length} training points and the learned line.`
     : `Inputs have ${n} features: the plot follows the straight path x(t) = x₀ + t·(x₁ − x₀) through the first and last training points (t = 0 and 1), with the training targets as dots.`;
@@ -178,18 +175,57 @@ async function setUpLinear() {
       const x = [...$('linear-inputs').querySelectorAll('input')].map((el) => Number(el.value));
       const js = await runJs('linear', x, [1, n]);
       $('linear-js').textContent = `${js.outputs[0].toFixed(4)} (${js.ms.toFixed(1)} ms)`;
+      if (!state.python.has('linear')) return;
       const py = await askPython('linear', x);
       $('linear-py').textContent = `${py.outputs[0][0].toFixed(4)} (${py.ms.toFixed(1)} ms)`;
     } catch (err) {
       showError(err);
     }
   });
+  $('linear-form').requestSubmit(); // answers for the first training point right away
+}
+
+// ---- a card per model -------------------------------------------------------------------------
+
+/** The demo's rich cards where their models are present and shaped as the demo trains them. */
+const RICH = {
+  mlp: { card: 'mlp-card', fits: (m) => JSON.stringify(m.inputs[0].shape) === '[null,28,28]' && m.outputs[0].shape[1] === 10 && m.labels, setUp: setUpDigits },
+  linear: { card: 'linear-card', fits: (m) => m.inputs.length === 1 && m.training?.training_data, setUp: setUpLinear },
+};
+
+/** Show the rich cards that apply and build a generic card for every other model; each card starts on a golden example. */
+async function setUpCards() {
+  const starts = [];
+  for (const name of state.names.filter((n) => state.models[n])) {
+    const { meta } = state.models[name];
+    const rich = RICH[name];
+    if (rich?.fits(meta)) {
+      $(rich.card).hidden = false;
+      await rich.setUp();
+      continue;
+    }
+    const card = modelCard(name, meta, {
+      tf, model: () => state.models[name].model, goldens: () => goldensOf(name), python: state.python.has(name), onError: showError,
+    });
+    $('cards').append(card);
+    starts.push(card.start());
+  }
+  await Promise.all(starts);
 }
 
 // ---- parity and training curves ---------------------------------------------------------------
 
+// One parity run at a time: a click during the run on load waits for it.
+let parityQueue = Promise.resolve();
+
+/** Queue a parity run on these backends. */
+function runParity(backends) {
+  parityQueue = parityQueue.then(() => parityOn(backends), showError);
+  return parityQueue;
+}
+
 /** Run every model's goldens on each backend in turn and fill the parity table with the Node harness's cells. */
-async function runParity(backends) {
+async function parityOn(backends) {
   const table = $('parity');
   const body = table.querySelector('tbody');
   const selected = $('backend').value;
@@ -211,9 +247,7 @@ async function runParity(backends) {
         results.push(r);
         const cells = rowCells(r);
         const row = document.createElement('tr');
-        row.dataset.model = r.model;
-        row.dataset.backend = r.backend;
-        row.dataset.pass = String(r.pass);
+        Object.assign(row.dataset, { model: r.model, backend: r.backend, pass: String(r.pass) });
         cells.forEach((c, i) => {
           const td = document.createElement('td');
           td.textContent = c;
@@ -230,36 +264,63 @@ async function runParity(backends) {
   }
 }
 
-/** Loss and accuracy per epoch from the MLP's training log. */
+/** A line chart in a figure with a caption. */
+function figure(caption, draw) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.classList.add('chart');
+  const fig = document.createElement('figure');
+  fig.append(svg, Object.assign(document.createElement('figcaption'), { textContent: caption }));
+  $('curves').append(fig);
+  responsive(svg, () => draw(svg));
+}
+
+/**
+ * Loss and accuracy per epoch for every model whose metadata has a training history; models exported from
+ * the same run (mlp and mlp-layers) share one set of charts. No history anywhere: no curves card.
+ */
 function drawCurves() {
-  const history = state.models.mlp?.meta.training?.history;
-  if (!history) return;
-  const epochs = history.map((h) => h.epoch);
-  lineChart($('curve-loss'), epochs, [
-    { name: 'train', values: history.map((h) => h.loss) },
-    { name: 'test', values: history.map((h) => h.test_loss) },
-  ], { xLabel: 'epoch', yLabel: 'loss' });
-  lineChart($('curve-acc'), epochs, [{ name: 'test accuracy', values: history.map((h) => h.test_accuracy) }], { xLabel: 'epoch', yLabel: 'accuracy' });
+  const runs = new Map();
+  for (const name of state.names) {
+    const history = state.models[name]?.meta.training?.history;
+    if (!history?.length) continue;
+    const key = JSON.stringify(history);
+    runs.set(key, [...(runs.get(key) ?? []), name]);
+  }
+  $('curves-card').hidden = runs.size === 0;
+  for (const [key, names] of runs) {
+    const history = JSON.parse(key);
+    const epochs = history.map((row, i) => row.epoch ?? i + 1);
+    const keys = Object.keys(history[0]).filter((k) => k !== 'epoch' && history.every((row) => Number.isFinite(row[k])));
+    const series = (match) => keys.filter((k) => match.test(k)).map((k) => ({ name: k.replace(/_/g, ' '), values: history.map((row) => row[k]) }));
+    for (const [what, match] of [['loss', /loss/], ['accuracy', /acc/]]) {
+      const lines = series(match);
+      if (lines.length) figure(`${names.join(', ')}: ${what} per epoch`, (svg) => lineChart(svg, epochs, lines, { xLabel: 'epoch', yLabel: what }));
+    }
+  }
 }
 
 async function main() {
   $('tfjs-version').textContent = tf.version.tfjs;
   $('parity').querySelector('thead tr').replaceChildren(...HEADER.map((h) => Object.assign(document.createElement('th'), { textContent: h })));
-  tf.wasm.setWasmPaths('/vendor/');
-  const { models } = await fetchJson('/api/models');
+  // Without cross-origin isolation (a static host without the two headers) the wasm backend runs single-threaded.
+  tf.wasm.setWasmPaths(new URL('vendor/', document.baseURI).href);
+  if (!HAS_API) document.body.classList.add('no-python');
+  const [models] = await Promise.all([listModels(), offerWebGpu()]);
   models.filter((m) => m.error).forEach((m) => showError(new Error(m.error)));
   state.names = models.filter((m) => !m.error).map((m) => m.name);
-  if (!models.length) showError(new Error('No exported models in web/models/: run `make demo SERVE=0` (or `python -m export`) first.'));
+  state.python = new Set(models.filter((m) => m.python).map((m) => m.name));
+  if (!models.length) showError(new Error(`No exported models in ${HAS_API ? 'the models folder' : pagePath('models/')}: export one with \`tfjs-bridge export MODEL --out DIR\` and serve DIR.`));
   await useBackend($('backend').value);
   $('backend').addEventListener('change', (e) => useBackend(e.target.value).catch(showError));
   $('run-parity').addEventListener('click', () => runParity([$('backend').value]).catch(showError));
-  $('run-parity-all').addEventListener('click', () => runParity(['cpu', 'wasm', 'webgl']).catch(showError));
-  if (state.models.mlp) setUpPad();
-  else $('mlp-card').hidden = true;
-  if (state.models.linear) await setUpLinear();
-  else $('linear-card').hidden = true;
+  $('run-parity-all').addEventListener('click', () => runParity(state.backends).catch(showError));
+  $('run-parity-all').textContent = `Run on ${state.backends.join(', ')}`;
+  for (const name of ['mlp', 'linear']) if (!state.python.has(name)) $(`${name}-card`).classList.add('no-python');
+  await setUpCards();
   drawCurves();
   document.body.dataset.ready = 'true';
+  // The parity panel fills itself: one run on the selected backend (the others on request).
+  await runParity([$('backend').value]);
 }
 
 main().catch(showError);

@@ -1,4 +1,5 @@
-// The browser's IO adapters for the shared loader (artifacts.js): a model folder's files over HTTP.
+// The browser's IO adapters for the shared loader (artifacts.js): a model folder's files over HTTP, and the
+// server's API where there is one. URLs are relative to the page, so a static copy works under any sub-path.
 import { loadModelFolder, readGoldens, toHex } from './artifacts.js';
 
 /** Fetch a file, rejecting with just the reason (the shared loader names the file). */
@@ -32,13 +33,42 @@ export async function fetchJson(url) {
 let schemaOnce;
 /** The model-folder JSON Schema, fetched once from the server. */
 export function loadSchema() {
-  schemaOnce ??= fetchJson('/schema/model-folder.schema.json');
+  schemaOnce ??= fetchJson(pagePath('schema/model-folder.schema.json'));
   return schemaOnce;
 }
 
-/** IO adapters reading /models/<name>/ over HTTP. */
+/** A path relative to the page as an absolute path (what error messages name, e.g. /models/mlp/model.json). */
+export function pagePath(rel) {
+  return new URL(rel, document.baseURI).pathname;
+}
+
+/** Whether the page has the Flask app behind it (Python predictions, /api); false for a static site. */
+export const HAS_API = document.body.dataset.site !== 'static';
+
+/** The models on offer: the server's /api/models, or a static site's models/index.json (no Python side). */
+export async function listModels() {
+  return (await fetchJson(pagePath(HAS_API ? 'api/models' : 'models/index.json'))).models;
+}
+
+/** POST one example to the server's Python model: {"inputs": the example} (one input) or by input name (several). */
+export async function askPython(name, inputs) {
+  const started = performance.now();
+  const response = await fetch(pagePath(`api/predict/${encodeURIComponent(name)}`), {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ inputs }),
+  });
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    body = { error: `HTTP ${response.status}` };
+  }
+  if (!response.ok) throw new Error(`Python ${name}: ${body.error}`);
+  return { ...body, roundTripMs: performance.now() - started };
+}
+
+/** IO adapters reading models/<name>/ over HTTP. */
 export function folderIO(name) {
-  const where = (rel) => `/models/${encodeURIComponent(name)}/${rel}`;
+  const where = (rel) => pagePath(`models/${encodeURIComponent(name)}/${rel}`);
   return {
     where,
     readText: async (rel) => (await fetchOk(where(rel))).text(),

@@ -1,0 +1,83 @@
+"""`tfjs-bridge serve --static DIR`: the page, the tf.js bundles and the model folders as a static site.
+
+The site mirrors the Flask app's URL space (index.html, static/, vendor/, schema/, models/<name>/), and the page
+uses relative URLs, so any static host serves it from any sub-path. There is no Python side: the page lists
+the models from models/index.json and hides the Python column.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+from tfjs_bridge.common.atomic import atomic_directory
+from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.paths import SCHEMA_FILE
+from tfjs_bridge.web.store import IntegrityError, Store, verify_folder
+
+WEB = Path(__file__).resolve().parent
+MARKER = ".tfjs-bridge-site"  # written into every site, so a rebuild may replace it and nothing else
+
+# Netlify and Cloudflare Pages read this file; other hosts are configured as the README says.
+HEADERS = """/*
+  Cross-Origin-Opener-Policy: same-origin
+  Cross-Origin-Embedder-Policy: require-corp
+  Cross-Origin-Resource-Policy: same-origin
+  X-Content-Type-Options: nosniff
+/vendor/*
+  Cache-Control: public, max-age=86400
+"""
+
+
+class SiteError(UserError):
+    """A static site that cannot be written; one line for the user."""
+
+
+def check_target(out: Path) -> None:
+    """Refuse to replace anything but an empty folder or a site this command wrote."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
+        raise SiteError(f"--static {out}: exists and is not a site written by this command (choose a new or empty folder)")
+
+
+def copy_models(models_dir: Path, dest: Path) -> list[dict]:
+    """Copy every model folder's verified files (model.json, shards, metadata, goldens); return index entries."""
+    store = Store(models_dir, models_dir / ".no-python")  # no counterparts: a static site has no Python side
+    entries = []
+    for name in store.names():
+        folder = models_dir / name
+        try:
+            meta = verify_folder(folder)
+        except IntegrityError as err:
+            raise SiteError(f"model {name} refused: {name}/{err}") from None
+        (dest / name).mkdir(parents=True)
+        for rel in ["model.json", "metadata.json", meta["goldens"]["path"], *(f["path"] for f in meta["files"])]:
+            shutil.copyfile(folder / rel, dest / name / rel)
+        entries.append(store.summary(name))
+    if not entries:
+        raise SiteError(f"no model folders in {models_dir}: export one first (`tfjs-bridge export MODEL --out {models_dir}`)")
+    return entries
+
+
+def write_site(app, out: Path) -> list[str]:
+    """Write the site for app's models folder into out (atomically); return the model names."""
+    from tfjs_bridge.web.views import VENDOR
+
+    check_target(out)
+    missing = [rel for rel in VENDOR.values() if not (app.config["NODE_MODULES"] / rel).is_file()]
+    if missing:
+        raise SiteError(f"tf.js bundles missing from {app.config['NODE_MODULES']} ({missing[0]}): run `tfjs-bridge setup-node`")
+    with atomic_directory(out) as tmp:
+        entries = copy_models(app.config["MODELS_DIR"], tmp / "models")
+        (tmp / "models" / "index.json").write_text(json.dumps({"models": entries}, indent=1) + "\n")
+        with app.test_request_context("/"):
+            from flask import render_template
+
+            (tmp / "index.html").write_text(render_template("index.html", static_site=True))
+        shutil.copytree(WEB / "static", tmp / "static")
+        (tmp / "vendor").mkdir()
+        for name, rel in VENDOR.items():
+            shutil.copyfile(app.config["NODE_MODULES"] / rel, tmp / "vendor" / name)
+        (tmp / "schema").mkdir()
+        shutil.copyfile(SCHEMA_FILE, tmp / "schema" / SCHEMA_FILE.name)
+        (tmp / "_headers").write_text(HEADERS)
+        (tmp / MARKER).write_text("written by `tfjs-bridge serve --static`; rebuilding replaces this folder\n")
+    return [e["name"] for e in entries]
