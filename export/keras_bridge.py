@@ -14,10 +14,12 @@ from tfjs_bridge.export.errors import UnsupportedModelError
 # Layers whose Keras 2 form tfjs-layers 4.22 reads (the classes it registers, listed by
 # tf.serialization.SerializationMap in node_modules/@tensorflow/tfjs-layers) and whose Keras 3 config tf_keras
 # accepts once cleaned. Keras layers outside it (Normalization, MultiHeadAttention, StringLookup, Subtract, custom
-# layers, ...) go to the graph format. Tested end to end by the model suite (tests/suite/models.py).
+# layers, ...) go to the graph format, and so do SeparableConv2D (tfjs-layers refuses the kernel_initializer field
+# tf_keras writes for it) and Resizing and CenterCrop (tfjs-layers drops
+# their batch dimension). Tested end to end by the model suite (tests/suite/models.py).
 SUPPORTED_LAYERS = frozenset({
     "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking",
-    "Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "DepthwiseConv2D", "SeparableConv2D",
+    "Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "DepthwiseConv2D",
     "Cropping2D", "UpSampling2D", "ZeroPadding2D",
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
@@ -25,17 +27,18 @@ SUPPORTED_LAYERS = frozenset({
     "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply",
     "Embedding", "SimpleRNN", "GRU", "LSTM", "ConvLSTM2D", "Bidirectional", "TimeDistributed",
     "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
-    "Rescaling", "Resizing", "CenterCrop", "CategoryEncoding", "RandomWidth",
+    "Rescaling", "CategoryEncoding", "RandomWidth",
 })
 # Settings tfjs-layers 4.22 does not implement: (class, config key, value that it cannot run, why).
 UNSUPPORTED_SETTINGS = (
     ("GRU", "reset_after", True, "tfjs-layers implements GRU only with reset_after=False"),
-    ("LayerNormalization", "rms_scaling", True, "tfjs-layers has no RMS scaling"),
 )
-# Config keys Keras 3 adds that tf_keras's constructors reject (they carry no meaning for inference: seeds only
-# draw dropout masks and initial weights, use_cudnn picks a kernel; rms_scaling=True is refused above).
+# Config keys Keras 3 adds that tf_keras's constructors reject. These carry no meaning for inference (seeds only
+# draw dropout masks and initial weights, use_cudnn picks a kernel) or, at the neutral value, none either: a
+# layer with any other value is refused.
 KERAS3_ONLY_KEYS = frozenset({"optional", "quantization_config", "lora_rank", "lora_alpha", "input_axes", "output_axes",
                               "seed", "use_cudnn", "rms_scaling"})
+NEUTRAL_VALUES = {"rms_scaling": False}
 # A rebuilt model runs the same TensorFlow kernels on the same weights, in an order that may differ (batch-norm
 # folded differently, fused or separate recurrent gates). The difference is float32 rounding, which grows with
 # depth and with the size of the outputs, so the bar is relative to max(1, largest |output|). Measured max |Δ|
@@ -63,6 +66,11 @@ def is_graph_network(model) -> bool:
     return type(model).__name__ in ("Functional", "Sequential")
 
 
+def tf_dtype(dtype) -> str:
+    """A Keras or TensorFlow dtype's plain name."""
+    return getattr(dtype, "name", dtype)
+
+
 def inner_layers(layer) -> list:
     """The layer and the layers it wraps (Bidirectional's two directions, TimeDistributed's layer)."""
     wrapped = [getattr(layer, attr) for attr in ("forward_layer", "backward_layer", "layer") if hasattr(layer, attr)]
@@ -75,6 +83,10 @@ def check_supported(model) -> None:
         raise UnsupportedModelError(
             f"{model.name} is a subclassed {type(model).__name__}: the layers format needs a functional or "
             "sequential model; use --format graph")
+    for tensor in model.inputs:
+        if tf_dtype(tensor.dtype) in ("uint8", "int64"):
+            raise UnsupportedModelError(f"input '{tensor.name}' is {tf_dtype(tensor.dtype)}, which tfjs-layers cannot feed "
+                                        "(tf.js has int32 only); use --format graph")
     for layer in model.layers:
         kind = type(layer).__name__
         if kind not in SUPPORTED_LAYERS:
@@ -82,6 +94,11 @@ def check_supported(model) -> None:
                 f"layer '{layer.name}' ({kind}) is not supported by the layers format; use --format graph")
         for inner in inner_layers(layer):
             config = inner.get_config()
+            for key, neutral in NEUTRAL_VALUES.items():
+                if config.get(key, neutral) != neutral:
+                    raise UnsupportedModelError(
+                        f"layer '{layer.name}' ({kind}) has {key}={config[key]}, which tfjs-layers does not implement; "
+                        "use --format graph")
             for cls, key, value, why in UNSUPPORTED_SETTINGS:
                 if type(inner).__name__ == cls and config.get(key) == value:
                     raise UnsupportedModelError(
@@ -151,7 +168,8 @@ def rebuilt_layer(tf_keras, layer):
         return tf_keras.layers.deserialize({"class_name": kind, "config": config})
     except (TypeError, ValueError) as err:
         raise UnsupportedModelError(
-            f"layer '{layer.name}' ({kind}) cannot be rebuilt for tfjs-layers ({err}); use --format graph") from None
+            f"layer '{layer.name}' ({kind}) cannot be rebuilt for tfjs-layers ({str(err).splitlines()[0][:160]}); "
+            "use --format graph") from None
 
 
 def node_inputs(node: dict) -> list:
@@ -176,6 +194,9 @@ def rebuild_functional(tf_keras, model):
     tensors, twins = {}, {}
     for entry in config["layers"]:
         name = entry["name"]
+        if name not in layers:  # Keras 3 records bare ops (x + y, ops.arange, mask arithmetic) as graph nodes
+            raise UnsupportedModelError(f"the model applies the op '{name}' outside any layer, which tfjs-layers cannot "
+                                        "load; use --format graph")
         twins[name] = twin = rebuilt_layer(tf_keras, layers[name])
         if entry["class_name"] == "InputLayer":
             tensors[(name, 0, 0)] = twin.output

@@ -177,9 +177,14 @@ def guess_kind(output_shape: list) -> str:
     return "classification" if len(output_shape) == 2 and (output_shape[-1] or 0) >= 2 else "regression"
 
 
+def has_batch(spec: dict) -> bool:
+    """True when the input's first dimension is a free batch dimension."""
+    return len(spec["shape"]) >= 1 and spec["shape"][0] is None
+
+
 def batched(io: dict) -> bool:
-    """True when every input's first dimension is a free batch dimension (goldens are then GOLDEN_COUNT rows)."""
-    return all(len(s["shape"]) >= 1 and s["shape"][0] is None for s in io["inputs"])
+    """True when some input has a free batch dimension: goldens are then rows of a batch (scalars stay as they are)."""
+    return any(has_batch(s) for s in io["inputs"])
 
 
 def read_golden_file(golden_file: Path, io: dict) -> dict:
@@ -240,24 +245,24 @@ def golden_inputs_for(io: dict, golden_file: Path | None, hints: dict | None = N
     rows = GOLDEN_COUNT if batched(io) else None
     if golden_file is not None:
         given = read_golden_file(Path(golden_file), io)
-        first = next(iter(given.values()))
-        rows = first.shape[0] if batched(io) and first.ndim else None
-        return {s["name"]: fit_golden(s, given[s["name"]], f"--golden-inputs {golden_file}", rows) for s in io["inputs"]}
+        rows = next((given[s["name"]].shape[0] for s in io["inputs"] if has_batch(s) and given[s["name"]].ndim), None)
+        return {s["name"]: fit_golden(s, given[s["name"]], f"--golden-inputs {golden_file}", rows if has_batch(s) else None)
+                for s in io["inputs"]}
     rng = np.random.default_rng(GOLDEN_SEED)
     golden = {}
     for spec in io["inputs"]:
-        shape = spec["shape"][1:] if rows else spec["shape"]
+        shape = spec["shape"][1:] if has_batch(spec) else spec["shape"]
         if None in shape:
             raise ExportError(f"input '{spec['name']}' has shape {spec['shape']} with free dimensions: pass --golden-inputs "
                               f"FILE ({'.npy' if len(io['inputs']) == 1 else '.npz with one array per input name'})")
-        golden[spec["name"]] = seeded_values(spec, (rows, *shape) if rows else tuple(shape), rng, hints or {})
+        golden[spec["name"]] = seeded_values(spec, (rows, *shape) if has_batch(spec) else tuple(shape), rng, hints or {})
     return golden
 
 
 def golden_count(io: dict, golden_in: dict) -> int:
-    """Rows in the goldens: the batch size when inputs are batched, else 1 (one call with fixed shapes)."""
-    first = golden_in[io["inputs"][0]["name"]]
-    return int(first.shape[0]) if batched(io) else 1
+    """Rows in the goldens: the batch size where inputs are batched, else 1 (one call with fixed shapes)."""
+    first = next((golden_in[s["name"]] for s in io["inputs"] if has_batch(s)), None)
+    return 1 if first is None else int(first.shape[0])
 
 
 def history_name(tensor) -> str:
@@ -346,10 +351,11 @@ def import_custom_objects(spec: str) -> None:
 def load_failure(err: Exception) -> str:
     """The line of a Keras load error that says what went wrong (Keras buries 'Could not locate class' in a config dump)."""
     lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    useful = next((ln for ln in lines if ln.startswith(("Could not locate", "Requested the deserialization"))), None)
-    if useful and "Could not locate" in useful:
-        return useful.rstrip(".") + " (register it with @keras.saving.register_keras_serializable and pass --custom-objects FILE.py)"
-    return useful or (lines[0] if lines else type(err).__name__)
+    located = next((ln[ln.index("Could not locate"):] for ln in lines if "Could not locate" in ln), None)
+    if located:
+        return (located.split(". Make sure")[0].rstrip(".") + ": register it with "
+                "@keras.saving.register_keras_serializable and pass --custom-objects FILE.py")
+    return lines[0] if lines else type(err).__name__
 
 
 def load_keras_file(path: Path):
@@ -360,10 +366,15 @@ def load_keras_file(path: Path):
             return keras.saving.load_model(str(path), safe_mode=True, compile=False)
     except Exception as err:  # noqa: BLE001  (any load failure becomes the one-line error below)
         if path.suffix == ".h5":
+            logger = tf.get_logger()
+            level = logger.level
+            logger.setLevel("ERROR")  # tf_keras: "Compiled the loaded model, but the compiled metrics have yet to be built"
             try:
                 return quiet_import("tf_keras").models.load_model(str(path), compile=False)
             except Exception:  # noqa: BLE001
                 pass
+            finally:
+                logger.setLevel(level)
         raise ExportError(f"{path}: cannot load Keras model ({load_failure(err)})") from None
 
 
