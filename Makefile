@@ -10,8 +10,9 @@ MODELS := linear mlp
 TRAIN_SRC := $(wildcard train/*.py)
 EXPORT_SRC := $(wildcard export/*.py)
 COMMON_SRC := $(wildcard tfjs_bridge/common/*)
+SUITE_SRC := $(wildcard tests/suite/*.py) export/tfjs_kernels.json
 
-.PHONY: setup demo test lint models verify serve bench clean
+.PHONY: setup demo test lint models suite verify serve bench clean
 .DELETE_ON_ERROR:
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -49,6 +50,13 @@ web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) $(COMMON_
 # Artifacts are listed too: the web app's Python predictions use them, so they must exist (and survive).
 models: $(MODELS:%=artifacts/%/run.json) $(MODELS:%=web/models/%/model.json) web/models/mlp-layers/model.json
 
+# The model suite (tests/suite/models.py): saved models and their exports under artifacts/suite/, rebuilt only when
+# the suite's or the exporter's code changed; tests/test_suite.py verifies them (one Node run).
+artifacts/suite/exports.json: $(SUITE_SRC) $(EXPORT_SRC) $(COMMON_SRC) | setup
+	$(PY) -m tests.suite.build artifacts/suite
+
+suite: artifacts/suite/exports.json
+
 # The demo always retrains and re-exports, so what it shows comes from this checkout's code.
 demo: setup
 	$(PY) -m train linear
@@ -63,7 +71,7 @@ endif
 verify: models
 	npm run --silent verify
 
-test: setup models lint $(CHROMIUM)
+test: setup models suite lint $(CHROMIUM)
 	$(PY) -m pytest
 	npm test
 	CHROMIUM_PATH=$(CHROMIUM) npm run test:browser

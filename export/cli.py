@@ -28,15 +28,23 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
     parser.add_argument("--artifacts", type=Path, default=paths.ARTIFACTS, help="where trained models are (default: ./artifacts)")
     parser.add_argument("--out", type=Path, default=paths.MODELS, help="where tf.js model folders go (default: ./web_models)")
     parser.add_argument("--format", choices=FORMATS, default="auto",
-                        help="auto (default): layers for functional/sequential Keras models, graph otherwise; "
+                        help="auto (default): layers for functional/sequential Keras models, graph otherwise and when "
+                        "the layers format cannot carry the model (a one-line note says why); "
                         "both: the other format goes to <name>-<format>/")
     parser.add_argument("--quantize", action="append", metavar="MODE[=GLOB]",
                         help="float16, uint16 or uint8 for every float weight, or only for weight names matching "
                         "GLOB (repeatable, e.g. --quantize uint8='*/kernel')")
     parser.add_argument("--shard-size", type=positive_int, default=4 * 1024 * 1024, metavar="BYTES",
                         help="largest weight shard in bytes (default: 4194304)")
-    parser.add_argument("--golden-inputs", type=Path, metavar="FILE.npy",
-                        help="inputs whose outputs tf.js must reproduce (default for model files: 16 seeded uniform [0, 1) rows)")
+    parser.add_argument("--golden-inputs", type=Path, metavar="FILE",
+                        help="inputs whose outputs tf.js must reproduce: a .npy for a one-input model, a .npz with one array "
+                        "per input name (default for model files: 16 seeded rows per input that fit its dtype: [0, 1) "
+                        "floats, 0-255 for uint8, token ids below the model's Embedding input_dim)")
+    parser.add_argument("--signature", metavar="NAME", help="for SavedModels: the signature to export (default: serving_default)")
+    parser.add_argument("--tags", metavar="TAG[,TAG]", help="for SavedModels: the meta-graph tags to load (default: serve)")
+    parser.add_argument("--custom-objects", metavar="FILE.py|MODULE",
+                        help="for .keras / .h5 files: a Python file or module to import first, so the custom layers it "
+                        "registers (@keras.saving.register_keras_serializable) can be loaded; safe_mode stays on")
     parser.add_argument("--kind", choices=("classification", "regression"),
                         help="for model files: whether argmax agreement is checked (default: classification "
                         "when the output is [batch, k>=2])")
@@ -62,8 +70,11 @@ def check_arguments(args: argparse.Namespace) -> str | None:
     if args.golden_inputs is not None:
         if not args.golden_inputs.is_file():
             return f"--golden-inputs {args.golden_inputs}: no such file"
-        if args.golden_inputs.suffix != ".npy":
-            return f"--golden-inputs {args.golden_inputs}: expected a .npy file (numpy.save), got '{args.golden_inputs.suffix}'"
+        if args.golden_inputs.suffix not in (".npy", ".npz"):
+            return (f"--golden-inputs {args.golden_inputs}: expected a .npy (numpy.save) or .npz (numpy.savez) file, "
+                    f"got '{args.golden_inputs.suffix}'")
+    if args.custom_objects and args.custom_objects.endswith(".py") and not Path(args.custom_objects).is_file():
+        return f"--custom-objects {args.custom_objects}: no such file"
     if args.name and len(args.models) > 1:
         return "--name needs a single model"
     if args.name and args.format == "both":
@@ -107,8 +118,9 @@ def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
     metas, seconds = [], []
     for path in sources:
         started = time.perf_counter()
-        for meta in export_source(from_path(path, args.golden_inputs, args.kind), args.out, args.format, qmap,
-                                  args.shard_size, folder=args.name):
+        source = from_path(path, args.golden_inputs, args.kind, signature=args.signature, custom_objects=args.custom_objects,
+                           tags=args.tags.split(",") if args.tags else None)
+        for meta in export_source(source, args.out, args.format, qmap, args.shard_size, folder=args.name):
             metas.append(meta)
             seconds.append(time.perf_counter() - started)
             if "accuracy" in meta:

@@ -5,6 +5,7 @@ import datetime
 import hashlib
 import json
 import re
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -15,10 +16,10 @@ from tfjs_bridge.common import schema
 from tfjs_bridge.common.atomic import atomic_directory
 from tfjs_bridge.common.paths import MODELS
 from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
-from tfjs_bridge.common.savedmodel import save_serving_model
-from tfjs_bridge.export.errors import ExportError
+from tfjs_bridge.export.errors import ExportError, UnsupportedModelError
 from tfjs_bridge.export.keras_bridge import keras_flavour, to_tf_keras
-from tfjs_bridge.export.sources import Source, from_artifact
+from tfjs_bridge.export.ops import kernel_gaps, unsupported_ops_message
+from tfjs_bridge.export.sources import Source, from_artifact, golden_count, keras_args
 from tfjs_bridge.export.weights import load_read_back, quantization_label, weight_bytes
 
 FORMATS = ("graph", "layers")
@@ -39,14 +40,45 @@ def quiet_converter():
             logger.setLevel(level)
 
 
-def convert_graph(saved_model_dir: Path, out_dir: Path, qmap: dict | None = None, shard_size: int = SHARD_SIZE) -> None:
-    """Run the tensorflowjs converter: SavedModel → tfjs graph model (model.json + shards)."""
+# Ops of TensorFlow's v2 control flow. Lowered to v1 (Switch/Merge/Enter/Exit, the converter's default), a
+# Keras 3 RNN's TensorList loop cannot run in tf.js; kept as While/If (control_flow_v2) it can.
+CONTROL_FLOW_OPS = frozenset({"While", "StatelessWhile", "If", "StatelessIf"})
+def graph_ops(graph_def) -> set:
+    """Every op a GraphDef uses, its function library included."""
+    ops = {node.op for node in graph_def.node}
+    return ops | {node.op for fn in graph_def.library.function for node in fn.node_def}
+
+
+def needs_control_flow_v2(saved_model_dir: Path, signature: str, tags) -> bool:
+    """True when the signature's graph has v2 control flow (tf.cond, tf.while_loop, Keras 3 RNN loops)."""
+    loaded = tf.saved_model.load(str(saved_model_dir), tags=list(tags))
+    return bool(graph_ops(loaded.signatures[signature].graph.as_graph_def()) & CONTROL_FLOW_OPS)
+
+
+def unsupported_ops_error(err: ValueError) -> ExportError:
+    """The converter's multi-line 'Unsupported Ops' refusal as one line, with a fix where one exists."""
+    return ExportError(unsupported_ops_message(sorted({op.strip() for op in str(err).splitlines()[1:] if op.strip()})))
+
+
+def convert_graph(saved_model_dir: Path, out_dir: Path, qmap: dict | None = None, shard_size: int = SHARD_SIZE,
+                  signature: str = "serving_default", tags=("serve",)) -> None:
+    """Run the tensorflowjs converter: SavedModel → tfjs graph model (model.json + shards).
+
+    The control-flow v2 option is chosen from the graph: on when it has While/If ops, off (the converter's
+    default, which tf.js runs synchronously where it can) otherwise.
+    """
     converter = quiet_import("tensorflowjs.converters.tf_saved_model_conversion_v2")
     with quiet_converter():
-        converter.convert_tf_saved_model(
-            str(saved_model_dir), str(out_dir), signature_def="serving_default", saved_model_tags="serve",
-            quantization_dtype_map=qmap, weight_shard_size_bytes=shard_size,
-        )
+        v2 = needs_control_flow_v2(saved_model_dir, signature, tags)
+        try:
+            converter.convert_tf_saved_model(
+                str(saved_model_dir), str(out_dir), signature_def=signature, saved_model_tags=",".join(tags),
+                quantization_dtype_map=qmap, weight_shard_size_bytes=shard_size, control_flow_v2=v2,
+            )
+        except ValueError as err:
+            if str(err).startswith("Unsupported Ops"):
+                raise unsupported_ops_error(err) from None
+            raise
 
 
 def convert_layers(model, out_dir: Path, qmap: dict | None = None, shard_size: int = SHARD_SIZE) -> None:
@@ -57,10 +89,19 @@ def convert_layers(model, out_dir: Path, qmap: dict | None = None, shard_size: i
 
 
 def save_keras_as_saved_model(model, io: dict, path: Path) -> None:
-    """A SavedModel with a serving signature for a Keras model, so the graph converter can read it."""
-    (spec,) = io["inputs"]
+    """A SavedModel whose serving signature takes the Keras model's named inputs and returns its named outputs."""
+    specs = [tf.TensorSpec(s["shape"], s["dtype"], name=s["name"]) for s in io["inputs"]]
+    names = [s["name"] for s in io["outputs"]]
+
+    def serve(*xs):
+        result = model(xs[0] if len(xs) == 1 else list(xs), training=False)
+        flat = [result] if len(names) == 1 and not isinstance(result, (list, tuple, dict)) else result
+        if isinstance(flat, dict):
+            flat = [flat[n] for n in getattr(model, "output_names", sorted(flat))]
+        return dict(zip(names, flat))
+
     with quiet_converter():
-        save_serving_model(model, spec["name"], tuple(spec["shape"][1:]), path)
+        tf.saved_model.save(model, str(path), signatures={"serving_default": tf.function(serve, input_signature=specs)})
 
 
 def file_record(folder: Path, rel: str) -> dict:
@@ -83,18 +124,20 @@ def tensor_values(values: np.ndarray, dtype: str) -> dict:
     return {"dtype": dtype, "shape": list(values.shape), "values": flat.ravel().tolist()}
 
 
-def goldens_document(io: dict, golden_in: np.ndarray, golden_out: np.ndarray, golden_labels) -> dict:
-    """goldens.json: the inputs, Python's outputs for them (and true labels, with Python's accuracy on them)."""
-    (spec,), (out,) = io["inputs"], io["outputs"]
+def goldens_document(source: Source) -> dict:
+    """goldens.json: every input and Python's output for them, by name (and true labels, with Python's accuracy on them)."""
+    io, golden_in = source.io, source.golden_in
+    golden_out = source.reference(golden_in)
     doc = {
         "schema": schema.VERSION,
-        "count": len(golden_in),
-        "inputs": {spec["name"]: tensor_values(golden_in, spec["dtype"])},
-        "outputs": {out["name"]: tensor_values(golden_out, out["dtype"])},
+        "count": golden_count(io, golden_in),
+        "inputs": {s["name"]: tensor_values(golden_in[s["name"]], s["dtype"]) for s in io["inputs"]},
+        "outputs": {s["name"]: tensor_values(golden_out[s["name"]], s["dtype"]) for s in io["outputs"]},
     }
-    if golden_labels is not None:
-        doc["labels"] = np.asarray(golden_labels).astype(int).tolist()
-        doc["python_accuracy"] = float(np.mean(golden_out.argmax(axis=-1) == golden_labels))
+    if source.golden_labels is not None:
+        first = golden_out[io["outputs"][0]["name"]]
+        doc["labels"] = np.asarray(source.golden_labels).astype(int).tolist()
+        doc["python_accuracy"] = float(np.mean(first.argmax(axis=-1) == source.golden_labels))
     return doc
 
 
@@ -149,10 +192,10 @@ def write_format(source: Source, out_dir: Path, fmt: str, flavour: str, qmap, sh
     """Convert source into out_dir in one format; return the Keras flavour used (None for SavedModels)."""
     if fmt == "layers":
         model = source.layers_model(flavour)
-        convert_layers(to_tf_keras(model, source.golden_in), out_dir, qmap, shard_size)
+        convert_layers(to_tf_keras(model, keras_args(source.io, source.golden_in)), out_dir, qmap, shard_size)
         return keras_flavour(model)
     if source.saved_model is not None:
-        convert_graph(source.saved_model, out_dir, qmap, shard_size)
+        convert_graph(source.saved_model, out_dir, qmap, shard_size, source.signature, source.tags)
         return None
     model = source.keras_model if source.keras_model is not None else source.layers_model(flavour)
     with tempfile.TemporaryDirectory() as tmp:
@@ -161,10 +204,14 @@ def write_format(source: Source, out_dir: Path, fmt: str, flavour: str, qmap, sh
     return keras_flavour(model)
 
 
+def base_name(source: Source) -> str:
+    """The source's name as a safe folder name."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", source.name).lstrip("._")[:56] or "model"
+
+
 def folder_name(source: Source, fmt: str) -> str:
     """<name> for the format the model's type calls for, <name>-<format> for the other one (a safe folder name)."""
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", source.name).lstrip("._")[:56] or "model"
-    return name if fmt == source.natural_format() else f"{name}-{fmt}"
+    return base_name(source) if fmt == source.natural_format() else f"{base_name(source)}-{fmt}"
 
 
 def write_json(path: Path, doc: dict) -> None:
@@ -172,26 +219,50 @@ def write_json(path: Path, doc: dict) -> None:
     path.write_text(json.dumps(doc, allow_nan=False) + "\n")
 
 
+def note(message: str) -> None:
+    """One line on stderr about a choice the exporter made or a limit the user should know; the export goes on."""
+    print(message, file=sys.stderr)
+
+
+def write_folder(source: Source, out_root: Path, name: str, fmt: str, flavour: str, qmap, shard_size: int,
+                 goldens: dict) -> dict:
+    """One model folder, checked against the schema and swapped in atomically; returns its metadata."""
+    with atomic_directory(Path(out_root) / name) as tmp:
+        used = write_format(source, tmp, fmt, flavour, qmap, shard_size)
+        write_json(tmp / schema.GOLDENS, goldens)
+        meta = build_metadata(source, name, fmt, used, qmap, goldens, tmp)
+        if qmap and source.evaluate is not None:
+            meta["accuracy"] = quantized_accuracy(source, tmp, flavour)
+        schema.validate(goldens, schema.GOLDENS)
+        schema.validate(meta)  # what every reader will check: refuse here, before the folder is swapped in
+        write_json(tmp / schema.METADATA, meta)
+        if fmt == "graph":
+            for problem in kernel_gaps(tmp / "model.json"):
+                note(f"warning: {name}: {problem}")
+    return meta
+
+
 def export_source(source: Source, out_root: Path = MODELS, fmt: str = "auto", qmap: dict | None = None,
                   shard_size: int = SHARD_SIZE, flavour: str = "keras3", folder: str | None = None) -> list[dict]:
-    """Export source into out_root/<folder>/ per format, each folder swapped in atomically; return the metadata."""
+    """Export source into out_root/<folder>/ per format, each folder swapped in atomically; return the metadata.
+
+    auto: the layers format for functional/sequential Keras models, and the graph format (same folder name, with
+    a one-line note saying why) when the layers format cannot carry the model; graph for everything else.
+    """
     formats = [source.natural_format()] if fmt == "auto" else list(FORMATS) if fmt == "both" else [fmt]
     if folder and len(formats) > 1:
         raise ExportError("--name needs a single --format")
-    goldens = goldens_document(source.io, source.golden_in, source.reference(source.golden_in), source.golden_labels)
+    goldens = goldens_document(source)
     metas = []
     for f in formats:
         name = folder or folder_name(source, f)
-        with atomic_directory(Path(out_root) / name) as tmp:
-            used = write_format(source, tmp, f, flavour, qmap, shard_size)
-            write_json(tmp / schema.GOLDENS, goldens)
-            meta = build_metadata(source, name, f, used, qmap, goldens, tmp)
-            if qmap and source.evaluate is not None:
-                meta["accuracy"] = quantized_accuracy(source, tmp, flavour)
-            schema.validate(goldens, schema.GOLDENS)
-            schema.validate(meta)  # what every reader will check: refuse here, before the folder is swapped in
-            write_json(tmp / schema.METADATA, meta)
-        metas.append(meta)
+        try:
+            metas.append(write_folder(source, out_root, name, f, flavour, qmap, shard_size, goldens))
+        except UnsupportedModelError as err:
+            if fmt != "auto" or f != "layers":
+                raise
+            note(f"note: {name}: exported as a graph model: {str(err).removesuffix('; use --format graph')}")
+            metas.append(write_folder(source, out_root, name, "graph", flavour, qmap, shard_size, goldens))
     return metas
 
 

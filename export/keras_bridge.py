@@ -11,19 +11,42 @@ import numpy as np
 from tfjs_bridge.common.quiet import quiet_import
 from tfjs_bridge.export.errors import UnsupportedModelError
 
-# Layers whose Keras 2 form tfjs-layers 4.22 reads and whose Keras 3 config tf_keras accepts once cleaned.
-# Tested end to end (Python → tf.js parity) in tests/test_keras_bridge.py.
+# Layers whose Keras 2 form tfjs-layers 4.22 reads (the classes it registers, listed by
+# tf.serialization.SerializationMap in node_modules/@tensorflow/tfjs-layers) and whose Keras 3 config tf_keras
+# accepts once cleaned. Keras layers outside it (Normalization, MultiHeadAttention, StringLookup, Subtract, custom
+# layers, ...) go to the graph format, and so do SeparableConv2D (tfjs-layers refuses the kernel_initializer field
+# tf_keras writes for it) and Resizing and CenterCrop (tfjs-layers drops
+# their batch dimension). Tested end to end by the model suite (tests/suite/models.py).
 SUPPORTED_LAYERS = frozenset({
-    "InputLayer", "Dense", "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "BatchNormalization", "Dropout",
-    "Flatten", "Reshape", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
-    "Activation", "ReLU", "Softmax", "LeakyReLU", "Add", "Concatenate", "ZeroPadding2D",
+    "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking",
+    "Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "DepthwiseConv2D",
+    "Cropping2D", "UpSampling2D", "ZeroPadding2D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "BatchNormalization", "LayerNormalization", "ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax",
+    "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply",
+    "Embedding", "SimpleRNN", "GRU", "LSTM", "ConvLSTM2D", "Bidirectional", "TimeDistributed",
+    "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D",
+    "Rescaling", "CategoryEncoding", "RandomWidth",
 })
-# Config keys Keras 3 adds that tf_keras's constructors reject (they carry no meaning for inference).
-KERAS3_ONLY_KEYS = frozenset({"optional", "quantization_config", "lora_rank", "lora_alpha", "input_axes", "output_axes"})
-# A rebuilt model runs the same TensorFlow kernels on the same weights: measured max |Δ| is 0 for Dense-only
-# models and 3e-8 for the test CNN (batch-norm arithmetic ordered differently). A misplaced weight moves
-# outputs by far more than this.
-REBUILD_TOLERANCE = 1e-6
+# Settings tfjs-layers 4.22 does not implement: (class, config key, value that it cannot run, why).
+UNSUPPORTED_SETTINGS = (
+    ("GRU", "reset_after", True, "tfjs-layers implements GRU only with reset_after=False"),
+)
+# Config keys Keras 3 adds that tf_keras's constructors reject. These carry no meaning for inference (seeds only
+# draw dropout masks and initial weights, use_cudnn picks a kernel) or, at the neutral value, none either: a
+# layer with any other value is refused.
+KERAS3_ONLY_KEYS = frozenset({"optional", "quantization_config", "lora_rank", "lora_alpha", "input_axes", "output_axes",
+                              "seed", "use_cudnn", "rms_scaling"})
+NEUTRAL_VALUES = {"rms_scaling": False}
+# A rebuilt model runs the same TensorFlow kernels on the same weights, in an order that may differ (batch-norm
+# folded differently, fused or separate recurrent gates). The difference is float32 rounding, which grows with
+# depth and with the size of the outputs, so the bar is relative to max(1, largest |output|). Measured max |Δ|
+# (relative) on the model suite's goldens: 0 for the RNNs, multi-input and layer-zoo models, 4.5e-8 MobileNetV2,
+# 8.9e-8 the ResNet, 1.2e-7 Conv1D + LayerNormalization; issue 11 reports 3.4e-6 for ResNet50 with ImageNet weights
+# at 224x224. 2e-5 is 6x that and 5x under the 1e-4 parity tolerance the export must still meet; a misplaced
+# weight moves outputs by 1e-2 and more.
+REBUILD_TOLERANCE = 2e-5
 
 
 def keras_flavour(model) -> str:
@@ -44,17 +67,43 @@ def is_graph_network(model) -> bool:
     return type(model).__name__ in ("Functional", "Sequential")
 
 
+def tf_dtype(dtype) -> str:
+    """A Keras or TensorFlow dtype's plain name."""
+    return getattr(dtype, "name", dtype)
+
+
+def inner_layers(layer) -> list:
+    """The layer and the layers it wraps (Bidirectional's two directions, TimeDistributed's layer)."""
+    wrapped = [getattr(layer, attr) for attr in ("forward_layer", "backward_layer", "layer") if hasattr(layer, attr)]
+    return [layer, *[w for inner in wrapped for w in inner_layers(inner)]]
+
+
 def check_supported(model) -> None:
     """Raise UnsupportedModelError naming the first layer the layers format cannot carry."""
     if not is_graph_network(model):
         raise UnsupportedModelError(
             f"{model.name} is a subclassed {type(model).__name__}: the layers format needs a functional or "
             "sequential model; use --format graph")
+    for tensor in model.inputs:
+        if tf_dtype(tensor.dtype) in ("uint8", "int64"):
+            raise UnsupportedModelError(f"input '{tensor.name}' is {tf_dtype(tensor.dtype)}, which tfjs-layers cannot feed "
+                                        "(tf.js has int32 only); use --format graph")
     for layer in model.layers:
         kind = type(layer).__name__
         if kind not in SUPPORTED_LAYERS:
             raise UnsupportedModelError(
                 f"layer '{layer.name}' ({kind}) is not supported by the layers format; use --format graph")
+        for inner in inner_layers(layer):
+            config = inner.get_config()
+            for key, neutral in NEUTRAL_VALUES.items():
+                if config.get(key, neutral) != neutral:
+                    raise UnsupportedModelError(
+                        f"layer '{layer.name}' ({kind}) has {key}={config[key]}, which tfjs-layers does not implement; "
+                        "use --format graph")
+            for cls, key, value, why in UNSUPPORTED_SETTINGS:
+                if type(inner).__name__ == cls and config.get(key) == value:
+                    raise UnsupportedModelError(
+                        f"layer '{layer.name}' ({cls}) has {key}={value}: {why}; use --format graph")
 
 
 def clean_config(value):
@@ -92,18 +141,36 @@ def tfjs_ready_tf_keras(tf_keras, model):
     return cloned
 
 
+def mirrored_bidirectional(config: dict, name: str) -> dict:
+    """A Bidirectional config without its backward layer, which tf_keras and tfjs-layers derive from the forward one.
+
+    Keras 3 always writes the backward layer (named backward_<inner>) and the forward one as forward_<inner>;
+    tf_keras adds those prefixes itself, so the inner name goes back to <inner> and weight names match tfjs-layers'.
+    """
+    forward, backward = config["layer"]["config"], (config.pop("backward_layer", None) or {}).get("config")
+    ignore = ("name", "go_backwards")
+    if backward and {k: v for k, v in forward.items() if k not in ignore} != {k: v for k, v in backward.items() if k not in ignore}:
+        raise UnsupportedModelError(f"layer '{name}' (Bidirectional) has a backward layer unlike its forward one, "
+                                    "which tfjs-layers cannot load; use --format graph")
+    forward["name"] = forward["name"].removeprefix("forward_")
+    return config
+
+
 def rebuilt_layer(tf_keras, layer):
     """The tf_keras twin of one Keras 3 layer (same class, name and settings, no weights yet)."""
     kind = type(layer).__name__
     config = clean_config(layer.get_config())
     if kind == "InputLayer":
         config["batch_input_shape"] = config.pop("batch_shape", None)
+    if kind == "Bidirectional":
+        config = mirrored_bidirectional(config, layer.name)
     resolve_reshape(kind, config, layer.output.shape)
     try:
         return tf_keras.layers.deserialize({"class_name": kind, "config": config})
     except (TypeError, ValueError) as err:
         raise UnsupportedModelError(
-            f"layer '{layer.name}' ({kind}) cannot be rebuilt for tfjs-layers ({err}); use --format graph") from None
+            f"layer '{layer.name}' ({kind}) cannot be rebuilt for tfjs-layers ({str(err).splitlines()[0][:160]}); "
+            "use --format graph") from None
 
 
 def node_inputs(node: dict) -> list:
@@ -128,6 +195,9 @@ def rebuild_functional(tf_keras, model):
     tensors, twins = {}, {}
     for entry in config["layers"]:
         name = entry["name"]
+        if name not in layers:  # Keras 3 records bare ops (x + y, ops.arange, mask arithmetic) as graph nodes
+            raise UnsupportedModelError(f"the model applies the op '{name}' outside any layer, which tfjs-layers cannot "
+                                        "load; use --format graph")
         twins[name] = twin = rebuilt_layer(tf_keras, layers[name])
         if entry["class_name"] == "InputLayer":
             tensors[(name, 0, 0)] = twin.output
@@ -155,15 +225,27 @@ def rebuild_sequential(tf_keras, model):
     """Rebuild a Keras 3 sequential model with tf_keras layers, input layer first."""
     shape = [None, *model.input_shape[1:]]
     twins = {layer.name: rebuilt_layer(tf_keras, layer) for layer in model.layers}
-    rebuilt = tf_keras.Sequential([tf_keras.Input(batch_shape=shape)],
-                                  name=model.name)
+    rebuilt = tf_keras.Sequential([tf_keras.Input(batch_shape=shape, dtype=model.inputs[0].dtype)], name=model.name)
     for twin in twins.values():
         rebuilt.add(twin)
     return rebuilt, twins
 
 
-def to_tf_keras(model, sample: np.ndarray):
-    """A tf_keras model equal to model, in the form tfjs-layers loads, checked on sample inputs."""
+def max_relative_diff(a, b) -> float:
+    """Largest |a - b| over every output, each relative to max(1, its largest |value|)."""
+    worst = 0.0
+    for x, y in zip(a if isinstance(a, (list, tuple)) else [a], b if isinstance(b, (list, tuple)) else [b]):
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        if x.shape != y.shape:
+            return float("inf")
+        if y.size:
+            worst = max(worst, float(np.max(np.abs(x - y))) / max(1.0, float(np.max(np.abs(y)))))
+    return worst
+
+
+def to_tf_keras(model, sample):
+    """A tf_keras model equal to model, in the form tfjs-layers loads, checked on sample inputs (an array, or a list
+    in the model's input order)."""
     check_supported(model)
     tf_keras = quiet_import("tf_keras")
     if keras_flavour(model) == "tf_keras":
@@ -174,8 +256,8 @@ def to_tf_keras(model, sample: np.ndarray):
         for layer in model.layers:
             if layer.weights:
                 twins[layer.name].set_weights(layer.get_weights())
-    diff = np.max(np.abs(np.asarray(rebuilt(sample, training=False)) - np.asarray(model(sample, training=False))))
+    diff = max_relative_diff(rebuilt(sample, training=False), model(sample, training=False))
     if not diff <= REBUILD_TOLERANCE:
         raise UnsupportedModelError(
-            f"{model.name}: the tf_keras rebuild differs from the Keras 3 model by {diff:.2e}; use --format graph")
+            f"{model.name}: the tf_keras rebuild differs from the Keras 3 model by {diff:.2e} (relative); use --format graph")
     return rebuilt

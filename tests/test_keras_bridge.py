@@ -48,8 +48,8 @@ def test_tf_keras_models_pass_through_with_reshape_resolved(keras_modules):
 def test_unsupported_layer_is_named_with_the_graph_suggestion(keras_modules, flavour):
     keras = keras_modules[flavour]
     x = keras.Input((8,))
-    model = keras.Model(x, keras.layers.Dense(2)(keras.layers.GaussianNoise(0.1, name="noise")(x)))
-    with pytest.raises(UnsupportedModelError, match=r"^layer 'noise' \(GaussianNoise\) is not supported by the layers format; use --format graph$"):
+    model = keras.Model(x, keras.layers.Dense(2)(keras.layers.UnitNormalization(name="norm")(x)))
+    with pytest.raises(UnsupportedModelError, match=r"^layer 'norm' \(UnitNormalization\) is not supported by the layers format; use --format graph$"):
         to_tf_keras(model, np.zeros((1, 8), np.float32))
 
 

@@ -65,7 +65,10 @@ def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, k
     from tfjs_bridge.export.weights import parse_quantize
 
     golden_file = None
-    if inputs is not None:
+    if isinstance(inputs, dict):  # several inputs, by name
+        golden_file = out.parent / "golden_inputs.npz"
+        np.savez(golden_file, **{k: np.asarray(v) for k, v in inputs.items()})
+    elif inputs is not None:
         golden_file = out.parent / "golden_inputs.npy"
         np.save(golden_file, np.asarray(inputs), allow_pickle=False)
     if isinstance(model, (str, Path)):
@@ -80,8 +83,8 @@ def verify(model, inputs=None, *, backends=("cpu", "wasm"), format: str = "auto"
            name: str = "model", keep: Path | None = None) -> Report:
     """Export model (a Keras model, or a .keras/.h5 file, SavedModel or artifact folder) and verify it in Node.
 
-    inputs: the golden inputs, a batch for the model's one input (default: 16 seeded uniform [0, 1) rows for
-    fixed-shape inputs); format: auto, graph, layers or both; quantize: e.g. "uint8" or ["float16=*/kernel"];
+    inputs: the golden inputs, a batch for the model's one input or {input name: batch} (default: 16 seeded rows
+    per fixed-shape input, in its dtype and range); format: auto, graph, layers or both; quantize: e.g. "uint8" or ["float16=*/kernel"];
     keep: write the model folders there instead of a temporary folder. Returns the Report; raises ParityError
     (an AssertionError, so pytest shows it as a failed assertion) when a check fails, UserError for bad input.
     """

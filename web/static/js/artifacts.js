@@ -132,6 +132,8 @@ async function assembleArtifacts(modelJson, meta, io) {
     signature: modelJson.signature,
     userDefinedMetadata: modelJson.userDefinedMetadata,
     modelInitializer: modelJson.modelInitializer,
+    // Lookup tables and other resources: tf.js binds them to the graph's inputs through this signature.
+    initializerSignature: modelJson.initializerSignature,
     trainingConfig: modelJson.trainingConfig,
     weightSpecs,
     weightData: weightData.buffer,

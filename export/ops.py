@@ -1,0 +1,54 @@
+"""Which ops of a converted graph tf.js can run where: the kernels each backend registers, and fixes for missing ones."""
+
+import functools
+import json
+from pathlib import Path
+
+# tf.getKernelsForBackend for each backend of the pinned tf.js, written by `node scripts/tfjs_kernels.js`
+# (tests/test_suite.py checks it still matches node_modules).
+KERNELS_FILE = Path(__file__).with_name("tfjs_kernels.json")
+# Where an op tf.js lacks has a stand-in the user can choose in the model.
+OP_FIXES = {
+    "Erfc": "exact gelu computes erfc: use gelu(approximate=True)",
+    "Einsum": "EinsumDense and MultiHeadAttention compute einsum: run the model on cpu or webgl",
+}
+
+
+@functools.cache
+def kernels() -> dict:
+    """{backend: set of kernel names} for the pinned tf.js."""
+    return {b: frozenset(names) for b, names in json.loads(KERNELS_FILE.read_text())["kernels"].items()}
+
+
+def model_ops(model_json: Path) -> set:
+    """Every op a tf.js graph model's model.json uses, its function library (control flow bodies) included."""
+    topology = json.loads(Path(model_json).read_text())["modelTopology"]
+    ops = {node["op"] for node in topology.get("node", [])}
+    for fn in topology.get("library", {}).get("function", []):
+        ops |= {node["op"] for node in fn.get("nodeDef", [])}
+    return ops
+
+
+def kernel_gaps(model_json: Path) -> list[str]:
+    """One line per op that some tf.js backend has no kernel for, naming the backends and a fix where one exists.
+
+    Graph ops run through kernels of the same name (minus the converter's leading '_', as in _FusedConv2D);
+    an op whose kernel one backend registers and another does not is the case that fails at run time.
+    """
+    found = kernels()
+    every = set().union(*found.values())
+    lines = []
+    for op in sorted(model_ops(model_json)):
+        kernel = op.lstrip("_")
+        missing = [b for b, names in found.items() if kernel in every and kernel not in names]
+        if missing:
+            fix = OP_FIXES.get(kernel)
+            lines.append(f"tf.js has no '{kernel}' kernel on {', '.join(missing)}" + (f" ({fix})" if fix else ""))
+    return lines
+
+
+def unsupported_ops_message(ops: list[str]) -> str:
+    """The converter's refusal of ops tf.js does not implement, as one line with a fix where one exists."""
+    fixes = [f"{op}: {OP_FIXES[op]}" for op in ops if op in OP_FIXES]
+    return (f"the graph uses ops tf.js does not implement: {', '.join(ops)}"
+            + (f" ({'; '.join(fixes)})" if fixes else "; replace them in the model"))

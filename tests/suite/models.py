@@ -1,0 +1,405 @@
+"""The model suite: small models of the kinds users bring, each saved as a user would save it, with the exports
+(`tfjs-bridge export` arguments) it must survive. `python -m tests.suite.build` writes them under artifacts/suite/.
+
+Sizes are CI-sized (32x32 images, a few filters, 12-token texts): what is tested is that every kind of graph,
+layer, dtype and signature converts and runs in tf.js, not accuracy. Weights are random (weights=None) but
+seeded, so a rebuild produces the same folders.
+"""
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tfjs_bridge.common.quiet import quiet_import, tf
+
+SEED = 0
+VOCAB = 40  # token ids of the text models; the exporter must read it from the Embedding (goldens below it)
+TOKENS = 12
+LAYERS, GRAPH = ["--format", "layers"], ["--format", "graph"]
+# The CNNs also ship quantized: the sizes users pick for the web, and the cases that set the quantized rule.
+CNN_EXPORTS = {"layers": LAYERS, "graph": GRAPH, "layers-float16": [*LAYERS, "--quantize", "float16"],
+               "layers-uint8": [*LAYERS, "--quantize", "uint8"]}
+CNN_GRAPH_EXPORTS = {"auto": [], "graph-float16": [*GRAPH, "--quantize", "float16"], "graph-uint8": [*GRAPH, "--quantize", "uint8"]}
+BOTH = {"layers": LAYERS, "graph": GRAPH}
+
+
+@dataclass
+class Case:
+    """One model of the suite: how to build and save it, and the exports (folder suffix → CLI arguments) it gets."""
+
+    name: str
+    kind: str  # the support table's row label
+    build: Callable[[Path], Path]  # writes the model under a folder; returns what `tfjs-bridge export` is given
+    exports: dict = field(default_factory=lambda: {"auto": []})
+    refused: dict = field(default_factory=dict)  # export suffix → what its one-line refusal (exit 2) must say
+
+
+def keras():
+    """Keras 3, seeded."""
+    module = quiet_import("keras")
+    module.utils.set_random_seed(SEED)
+    return module
+
+
+def tf_keras():
+    """tf_keras (Keras 2), seeded."""
+    module = quiet_import("tf_keras")
+    module.utils.set_random_seed(SEED)
+    return module
+
+
+def save_keras(model, folder: Path) -> Path:
+    """A Keras 3 model as a .keras file."""
+    path = folder / f"{model.name}.keras"
+    model.save(path)
+    return path
+
+
+def trained_looking(model):
+    """Random batch-norm statistics and biases, as training leaves them: with weights=None's zeros and ones, deep
+    CNNs give the same output for every image (max |Δ| 0 would prove nothing), and a misplaced one would not show."""
+    rng = np.random.default_rng(SEED)
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([gamma * rng.uniform(0.5, 1.5, gamma.shape), beta + rng.normal(0, 0.2, beta.shape),
+                               rng.normal(0, 0.1, mean.shape), rng.uniform(0.5, 2.0, var.shape)])
+        elif type(layer).__name__ == "Dense":
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel, rng.normal(0, 0.1, bias.shape)])
+    return model
+
+
+def mobilenetv2(folder):
+    """keras.applications.MobileNetV2 at 32x32, alpha 0.35, 5 classes."""
+    k = keras()
+    return save_keras(trained_looking(k.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None,
+                                                                 classes=5, name="mobilenetv2")), folder)
+
+
+def efficientnet(folder):
+    """An EfficientNet-style network at 32x32: Rescaling + Normalization stem, swish, MBConv blocks with
+    squeeze-and-excitation (keras.applications.EfficientNetB0 is the same blocks, but 4M weights take 45 s per export)."""
+    k = keras()
+    layers = k.layers
+    x = k.Input((32, 32, 3), name="image")
+    norm = layers.Normalization(name="normalize")
+    norm.adapt(np.random.default_rng(SEED).uniform(0, 1, (64, 32, 32, 3)).astype("float32"))
+    h = norm(layers.Rescaling(1 / 255, name="rescale")(x))
+    h = layers.Activation("swish", name="stem_act")(layers.BatchNormalization(name="stem_bn")(
+        layers.Conv2D(8, 3, 2, padding="same", use_bias=False, name="stem_conv")(h)))
+    for i, (filters, stride) in enumerate(((8, 1), (16, 2), (16, 1))):
+        p, inputs = f"block{i}", h
+        e = layers.Activation("swish", name=f"{p}_expand_act")(layers.BatchNormalization(name=f"{p}_expand_bn")(
+            layers.Conv2D(inputs.shape[-1] * 4, 1, use_bias=False, name=f"{p}_expand")(h)))
+        e = layers.Activation("swish", name=f"{p}_dw_act")(layers.BatchNormalization(name=f"{p}_dw_bn")(
+            layers.DepthwiseConv2D(3, stride, padding="same", use_bias=False, name=f"{p}_dw")(e)))
+        se = layers.Reshape((1, 1, e.shape[-1]), name=f"{p}_se_reshape")(layers.GlobalAveragePooling2D(name=f"{p}_se_pool")(e))
+        se = layers.Conv2D(e.shape[-1], 1, activation="sigmoid", name=f"{p}_se_expand")(
+            layers.Conv2D(2, 1, activation="swish", name=f"{p}_se_reduce")(se))
+        e = layers.Multiply(name=f"{p}_se_excite")([e, se])
+        h = layers.BatchNormalization(name=f"{p}_project_bn")(layers.Conv2D(filters, 1, use_bias=False, name=f"{p}_project")(e))
+        if stride == 1 and inputs.shape[-1] == filters:
+            h = layers.Add(name=f"{p}_add")([h, inputs])
+    h = layers.GlobalAveragePooling2D(name="pool")(h)
+    return save_keras(k.Model(x, layers.Dense(5, activation="softmax", name="probs")(h), name="efficientnet"), folder)
+
+
+def resnet(folder):
+    """A ResNet v1 (bottleneck-free) of 3 stages x 2 residual blocks, batch norm with non-trivial statistics."""
+    k = keras()
+    layers = k.layers
+    x = k.Input((32, 32, 3), name="image")
+    h = layers.Conv2D(8, 3, padding="same", use_bias=False, name="stem")(x)
+    h = layers.ReLU(name="stem_relu")(layers.BatchNormalization(name="stem_bn")(h))
+    for stage, filters in enumerate((8, 16, 32)):
+        for block in range(2):
+            stride = 2 if stage and not block else 1
+            p = f"s{stage}b{block}"
+            y = layers.Conv2D(filters, 3, stride, padding="same", use_bias=False, name=f"{p}_conv1")(h)
+            y = layers.ReLU(name=f"{p}_relu1")(layers.BatchNormalization(name=f"{p}_bn1")(y))
+            y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{p}_conv2")(y)
+            y = layers.BatchNormalization(name=f"{p}_bn2")(y)
+            if stride != 1 or h.shape[-1] != filters:
+                h = layers.BatchNormalization(name=f"{p}_proj_bn")(layers.Conv2D(filters, 1, stride, name=f"{p}_proj")(h))
+            h = layers.ReLU(name=f"{p}_out")(layers.Add(name=f"{p}_add")([h, y]))
+    h = layers.GlobalAveragePooling2D(name="pool")(h)
+    model = k.Model(x, layers.Dense(5, activation="softmax", name="probs")(h), name="resnet")
+    return save_keras(trained_looking(model), folder)
+
+
+def text_model(name: str, recurrent) -> Callable[[Path], Path]:
+    """Embedding → a recurrent layer → Dense softmax over int32 token ids."""
+    def build(folder):
+        k = keras()
+        tokens = k.Input((TOKENS,), dtype="int32", name="tokens")
+        h = k.layers.Embedding(VOCAB, 8, name="embedding")(tokens)
+        h = recurrent(k)(h)
+        return save_keras(k.Model(tokens, k.layers.Dense(3, activation="softmax", name="probs")(h), name=name), folder)
+    return build
+
+
+def transformer(folder):
+    """One Transformer encoder block: token + position embeddings, 2-head self-attention, approximate-gelu FFN."""
+    k = keras()
+    layers = k.layers
+    tokens = k.Input((TOKENS,), dtype="int32", name="tokens")
+    h = layers.Embedding(VOCAB, 16, name="embedding")(tokens)
+    h = h + layers.Embedding(TOKENS, 16, name="positions")(k.ops.arange(TOKENS))
+    a = layers.MultiHeadAttention(2, 8, name="attention")(h, h)
+    h = layers.LayerNormalization(name="norm1")(layers.Add(name="res1")([h, a]))
+    f = layers.Dense(32, activation=lambda t: k.activations.gelu(t, approximate=True), name="ffn1")(h)
+    h = layers.LayerNormalization(name="norm2")(layers.Add(name="res2")([h, layers.Dense(16, name="ffn2")(f)]))
+    y = layers.Dense(3, activation="softmax", name="probs")(layers.GlobalAveragePooling1D(name="pool")(h))
+    model = k.Model(tokens, y, name="transformer")
+    # A lambda activation cannot be saved safely: the SavedModel keeps the graph, which is what tf.js runs.
+    path = folder / "transformer"
+    model.export(path, verbose=False)
+    return path
+
+
+def gelu_exact(folder):
+    """Dense with exact gelu: TensorFlow computes it with erfc, which tf.js does not implement."""
+    k = keras()
+    x = k.Input((6,), name="x")
+    return save_keras(k.Model(x, k.layers.Dense(4, activation="gelu", name="dense")(x), name="gelu_exact"), folder)
+
+
+def conv1d(folder):
+    """A 1-D CNN over 32-step, 2-channel signals: Conv1D, PReLU, pooling, LayerNormalization."""
+    k = keras()
+    layers = k.layers
+    x = k.Input((32, 2), name="signal")
+    h = layers.PReLU(name="prelu")(layers.Conv1D(8, 5, padding="same", name="conv1")(x))
+    h = layers.MaxPooling1D(name="pool1")(h)
+    h = layers.Conv1D(8, 3, activation="relu", name="conv2")(h)
+    h = layers.LayerNormalization(name="norm")(h)
+    y = layers.Dense(1, name="value")(layers.GlobalAveragePooling1D(name="pool2")(h))
+    return save_keras(k.Model(x, y, name="conv1d"), folder)
+
+
+def multi_io(folder):
+    """Two inputs (int32 tokens, float32 features) and two outputs (class scores, a value), by name."""
+    k = keras()
+    layers = k.layers
+    tokens = k.Input((TOKENS,), dtype="int32", name="tokens")
+    features = k.Input((3,), name="features")
+    h = layers.Bidirectional(layers.LSTM(6, name="lstm"), name="bilstm")(layers.Embedding(VOCAB, 8, name="embedding")(tokens))
+    h = layers.Concatenate(name="concat")([h, features])
+    scores = layers.Dense(4, activation="softmax", name="scores")(h)
+    value = layers.Dense(1, name="value")(h)
+    return save_keras(k.Model([tokens, features], [scores, value], name="multi_io"), folder)
+
+
+def preprocessing(folder):
+    """uint8 image bytes → Rescaling → Normalization (adapted) → small CNN: preprocessing inside the model."""
+    k = keras()
+    layers = k.layers
+    x = k.Input((32, 32, 3), dtype="uint8", name="pixels")
+    norm = layers.Normalization(name="normalize")
+    norm.adapt(np.random.default_rng(SEED).uniform(0, 1, (64, 32, 32, 3)).astype("float32"))
+    h = norm(layers.Rescaling(1 / 255, name="rescale")(x))
+    h = layers.Conv2D(4, 3, activation="relu", name="conv")(h)
+    h = layers.GlobalAveragePooling2D(name="pool")(h)
+    return save_keras(k.Model(x, layers.Dense(3, activation="softmax", name="probs")(h), name="preprocessing"), folder)
+
+
+def uint8_layers(folder):
+    """uint8 image bytes → Rescaling → CNN, all tfjs-layers classes: uint8 input in the layers format."""
+    k = keras()
+    layers = k.layers
+    x = k.Input((32, 32, 3), dtype="uint8", name="pixels")
+    h = layers.Rescaling(1 / 255, name="rescale")(x)
+    h = layers.Conv2D(4, 3, activation="relu", name="conv")(h)
+    h = layers.GlobalAveragePooling2D(name="pool")(h)
+    return save_keras(k.Model(x, layers.Dense(3, activation="softmax", name="probs")(h), name="uint8_cnn"), folder)
+
+
+def custom_layer(folder):
+    """A .keras file with a registered custom layer (tests/suite/custom_layers.py)."""
+    from tests.suite.custom_layers import ScaledTanh
+
+    k = keras()
+    x = k.Input((6,), name="x")
+    y = k.layers.Dense(3, name="dense")(ScaledTanh(name="scaled_tanh")(k.layers.Dense(6, name="hidden")(x)))
+    return save_keras(k.Model(x, y, name="custom_layer"), folder)
+
+
+def layer_zoo_image(folder):
+    """Image layers tfjs-layers registers, in one functional model (the layers format's promise, tested)."""
+    k = keras()
+    layers = k.layers
+    x = k.Input((16, 16, 3), name="image")
+    h = layers.DepthwiseConv2D(3, padding="same", name="depthwise")(x)
+    h = layers.ELU(name="elu")(h)
+    h = layers.Conv2DTranspose(4, 3, strides=2, padding="same", name="deconv")(h)
+    h = layers.Cropping2D(2, name="crop")(h)
+    h = layers.UpSampling2D(name="upsample")(h)
+    h = layers.ZeroPadding2D(1, name="pad")(h)
+    h = layers.ThresholdedReLU(0.1, name="threshold")(h) if hasattr(layers, "ThresholdedReLU") else h
+    h = layers.GaussianNoise(0.1, name="noise")(layers.GaussianDropout(0.1, name="gdrop")(h))
+    a = layers.GlobalMaxPooling2D(name="gmax")(h)
+    b = layers.GlobalAveragePooling2D(name="gavg")(h)
+    h = layers.Concatenate(name="cat")([layers.Maximum(name="max")([a, b]), layers.Minimum(name="min")([a, b]),
+                                        layers.Average(name="avg")([a, b]), layers.Multiply(name="mul")([a, b])])
+    return save_keras(k.Model(x, layers.Dense(3, activation="softmax", name="probs")(h), name="layer_zoo_image"), folder)
+
+
+def layer_zoo_sequence(folder):
+    """Sequence layers tfjs-layers registers: SimpleRNN, GRU(reset_after=False), TimeDistributed, Permute, ..."""
+    k = keras()
+    layers = k.layers
+    x = k.Input((10, 4), name="series")
+    masked = layers.SimpleRNN(3, name="rnn")(x)
+    h = layers.GRU(6, return_sequences=True, reset_after=False, name="gru")(x)
+    h = layers.TimeDistributed(layers.Dense(5, name="step"), name="per_step")(h)
+    h = layers.SpatialDropout1D(0.1, name="sdrop")(layers.AlphaDropout(0.1, name="adrop")(h))
+    p = layers.Permute((2, 1), name="permute")(h)
+    h = layers.Flatten(name="flat")(layers.AveragePooling1D(2, name="avgpool")(p))
+    r = layers.RepeatVector(2, name="repeat")(layers.Dense(3, name="squeeze")(h))
+    d = layers.Dot(axes=(1, 1), name="dot")([r, r])
+    h = layers.Concatenate(name="cat")([h, layers.Flatten(name="flat_dot")(d), masked])
+    return save_keras(k.Model(x, layers.Dense(2, name="out")(h), name="layer_zoo_sequence"), folder)
+
+
+def h5_cnn(folder):
+    """A tf_keras sequential CNN saved as a legacy .h5 file."""
+    k = tf_keras()
+    model = k.Sequential([k.Input((16, 16, 1)), k.layers.Conv2D(4, 3, activation="relu"), k.layers.MaxPooling2D(),
+                          k.layers.Flatten(), k.layers.Dense(5, activation="softmax")], name="h5_cnn")
+    path = folder / "h5_cnn.h5"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf_keras calls .h5 legacy; users still have such files
+        model.save(path)
+    return path
+
+
+def tf_keras_saved_model(folder):
+    """A tf_keras functional model saved as a SavedModel directory (model.save(dir, save_format='tf'))."""
+    k = tf_keras()
+    x = k.Input((8,), name="features")
+    h = k.layers.Dense(8, activation="relu")(x)
+    model = k.Model(x, k.layers.Dense(3, activation="softmax")(h), name="tf_keras_sm")
+    path = folder / "tf_keras_sm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save(path, save_format="tf")
+    return path
+
+
+def save_module(module, folder: Path, name: str, signatures: dict) -> Path:
+    """A tf.Module as a SavedModel directory with the given signatures."""
+    path = folder / name
+    tf.saved_model.save(module, str(path), signatures=signatures)
+    return path
+
+
+def two_signatures(folder):
+    """A tf.Module with two signatures (an affine map and its square), exported one at a time with --signature."""
+    module = tf.Module()
+    module.w = tf.Variable(np.random.default_rng(SEED).normal(size=(4, 3)).astype("float32"))
+    affine = tf.function(lambda x: {"y": tf.matmul(x, module.w)}, input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+    square = tf.function(lambda x: {"y2": tf.square(tf.matmul(x, module.w))},
+                         input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+    return save_module(module, folder, "two_signatures", {"serving_default": affine, "square": square})
+
+
+def int_dtypes(folder):
+    """int64 ids, a bool mask and a float32 scalar (0-d) in; int32 counts and a float32 out."""
+    module = tf.Module()
+    module.table = tf.Variable(np.random.default_rng(SEED).normal(size=(10, 2)).astype("float32"))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 5], tf.int64, name="ids"), tf.TensorSpec([None, 5], tf.bool, name="mask"),
+                                  tf.TensorSpec([], tf.float32, name="scale")])
+    def serve(ids, mask, scale):
+        picked = tf.gather(module.table, ids) * tf.cast(mask, tf.float32)[..., None]
+        return {"pooled": tf.reduce_sum(picked, axis=1) * scale, "count": tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)}
+    return save_module(module, folder, "int_dtypes", {"serving_default": serve})
+
+
+def string_lookup(folder):
+    """String words → a StaticHashTable of ids → embedding rows: string inputs and lookup-table ops."""
+    module = tf.Module()
+    words = ["the", "cat", "sat", "on", "a", "mat"]
+    module.table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(words, tf.range(len(words), dtype=tf.int64)), -1)
+    module.rows = tf.Variable(np.random.default_rng(SEED).normal(size=(len(words) + 1, 3)).astype("float32"))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.string, name="words")])
+    def serve(text):
+        ids = module.table.lookup(text) + 1  # unknown words (-1) use row 0
+        return {"ids": ids, "vector": tf.reduce_mean(tf.gather(module.rows, ids), axis=1)}
+    return save_module(module, folder, "string_lookup", {"serving_default": serve})
+
+
+def control_flow(folder):
+    """tf.cond on the input's sign and a tf.while_loop whose trip count depends on the input."""
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+    def serve(x):
+        total = tf.reduce_sum(x)
+        y = tf.cond(total > 1.5, lambda: x * 2.0, lambda: x - 1.0)
+        steps = tf.cast(tf.reduce_max(x) * 5, tf.int32)
+        _, z = tf.while_loop(lambda i, v: i < steps, lambda i, v: (i + 1, v * 0.9 + 0.1), [0, y])
+        return {"y": z}
+    return save_module(tf.Module(), folder, "control_flow", {"serving_default": serve})
+
+
+def complex_output(folder):
+    """An FFT of the input: complex64 out, which tf.js model outputs cannot be."""
+    @tf.function(input_signature=[tf.TensorSpec([None, 8], tf.float32, name="x")])
+    def serve(x):
+        return {"spectrum": tf.signal.rfft(x)}
+    return save_module(tf.Module(), folder, "complex_output", {"serving_default": serve})
+
+
+CASES = [
+    Case("mobilenetv2", "CNN: MobileNetV2 (32x32, alpha 0.35)", mobilenetv2, CNN_EXPORTS),
+    Case("resnet", "CNN: ResNet (6 residual blocks)", resnet, CNN_EXPORTS),
+    Case("efficientnet", "CNN: EfficientNet blocks (MBConv + SE, 32x32)", efficientnet, CNN_GRAPH_EXPORTS),
+    Case("lstm", "text: Embedding + LSTM", text_model("lstm", lambda k: k.layers.LSTM(8, name="lstm")), BOTH),
+    Case("gru", "text: Embedding + GRU (reset_after=True)", text_model("gru", lambda k: k.layers.GRU(8, name="gru"))),
+    Case("bilstm", "text: Embedding + Bidirectional LSTM",
+         text_model("bilstm", lambda k: k.layers.Bidirectional(k.layers.LSTM(8, name="lstm"), name="bilstm")), BOTH),
+    Case("transformer", "Transformer encoder block (SavedModel)", transformer),
+    Case("conv1d", "Conv1D + PReLU + LayerNormalization", conv1d, BOTH),
+    Case("multi_io", "2 inputs (int32, float32) → 2 outputs", multi_io, BOTH),
+    Case("preprocessing", "uint8 → Rescaling → Normalization → CNN", preprocessing),
+    Case("uint8_cnn", "uint8 → Rescaling → CNN", uint8_layers, BOTH, refused={"layers": "is uint8"}),
+    Case("custom_layer", "registered custom layer (.keras)", custom_layer,
+         {"auto": ["--custom-objects", "tests/suite/custom_layers.py"]}),
+    Case("layer_zoo_image", "tfjs-layers image layers", layer_zoo_image, BOTH),
+    Case("layer_zoo_sequence", "tfjs-layers sequence layers", layer_zoo_sequence, BOTH),
+    Case("h5_cnn", "tf_keras .h5 CNN", h5_cnn, BOTH),
+    Case("tf_keras_sm", "tf_keras SavedModel", tf_keras_saved_model),
+    Case("two_signatures", "tf.Module, 2 signatures", two_signatures, {"auto": [], "square": ["--signature", "square"]}),
+    Case("int_dtypes", "int64 + bool + scalar in, int32 out", int_dtypes),
+    Case("string_lookup", "string → lookup table", string_lookup),
+    Case("control_flow", "tf.cond + tf.while_loop", control_flow),
+    Case("gelu_exact", "Dense with exact gelu", gelu_exact, BOTH, refused={"graph": "Erfc"}),
+    Case("complex_output", "complex64 output (rfft)", complex_output, refused={"auto": "complex64"}),
+]
+
+# What tf.js 4.22 itself cannot run, by what its failure says: (name shown in the support table, test on a row).
+LIMITS = {
+    "while-loop": ("tf.js bug: a While loop stacking per-step outputs (TensorList) reads a disposed tensor",
+                   lambda row: "reading 'backend'" in (row.get("error") or "")),
+    "fused-bias": ("tf.js wasm: FusedConv2D takes only a rank-1 bias (the squeeze-and-excitation 1x1 conv)",
+                   lambda row: "FusedConv2D only supports rank-1 bias" in (row.get("error") or "")),
+    "einsum": ("tf.js has no 'Einsum' kernel on wasm",
+               lambda row: "Kernel 'Einsum' not registered for backend 'wasm'" in (row.get("error") or "")),
+    "lookup-shape": ("tf.js bug: LookupTableFindV2 returns its result flattened",
+                     lambda row: row.get("outputs") and row["outputs"][0]["shape"] == [16 * 4]),
+}
+# Rows (folder, backend) that fail for one of those reasons; every other row of the suite must pass.
+RNN_GRAPHS = ("lstm-graph", "bilstm-graph", "gru-auto", "multi_io-graph")
+EXPECTED_LIMITS = {
+    **{(f, "wasm"): "while-loop" for f in RNN_GRAPHS},
+    ("layer_zoo_sequence-graph", "cpu"): "while-loop",  # return_sequences=True: the loop stacks its outputs
+    ("layer_zoo_sequence-graph", "wasm"): "while-loop",
+    **{(f"efficientnet-{e}", "wasm"): "fused-bias" for e in ("auto", "graph-float16", "graph-uint8")},
+    ("transformer-auto", "wasm"): "einsum",
+    ("string_lookup-auto", "cpu"): "lookup-shape",
+    ("string_lookup-auto", "wasm"): "lookup-shape",
+}

@@ -1,0 +1,122 @@
+"""The model suite (tests/suite/models.py, built by `make suite`): every export succeeds or is refused in one line,
+and every model folder passes in tf.js on cpu and wasm, except where tf.js itself is known to fail (named)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.suite.models import CASES, EXPECTED_LIMITS, LIMITS, VOCAB
+from tfjs_bridge.common.node import run_harness
+from tfjs_bridge.common.paths import CHECKOUT
+from tfjs_bridge.export.ops import KERNELS_FILE
+
+SUITE = CHECKOUT / "artifacts" / "suite"
+pytestmark = pytest.mark.skipif(not (SUITE / "exports.json").is_file(), reason="run `make suite` first")
+
+
+@pytest.fixture(scope="session")
+def records():
+    """exports.json: one record per export of the suite."""
+    return {r["folder"]: r for r in json.loads((SUITE / "exports.json").read_text())}
+
+
+@pytest.fixture(scope="session")
+def rows():
+    """One Node run over every exported folder: {(folder, backend): row}."""
+    result = run_harness([str(SUITE / "models"), "--json", "--no-report"], capture=True)
+    return {(r["model"], r["backend"]): r for r in json.loads(result.stdout)["rows"]}
+
+
+def goldens(folder: str) -> dict:
+    return json.loads((SUITE / "models" / folder / "goldens.json").read_text())
+
+
+def test_every_case_was_built(records):
+    assert {f"{c.name}-{e}" for c in CASES for e in c.exports} == set(records)
+
+
+def test_exports_succeed_or_are_refused_in_one_line(records):
+    for folder, rec in records.items():
+        if rec["expect_refusal"]:
+            assert rec["exit"] == 2 and len(rec["stderr"]) == 1, rec
+            assert rec["stderr"][0].startswith("error: ") and rec["expect_refusal"] in rec["stderr"][0], rec
+            assert not (SUITE / "models" / folder).exists()
+        else:
+            assert rec["exit"] == 0, rec
+            assert all(line.startswith(("note: ", "warning: ")) for line in rec["stderr"]), rec
+
+
+def test_layers_refusal_names_the_way_out(records):
+    assert records["uint8_cnn-layers"]["stderr"] == [
+        "error: input 'pixels' is uint8, which tfjs-layers cannot feed (tf.js has int32 only); use --format graph"]
+
+
+def test_auto_falls_back_to_graph_saying_why(records):
+    assert records["gru-auto"]["stderr"] == [
+        "note: gru-auto: exported as a graph model: layer 'gru' (GRU) has reset_after=True: tfjs-layers implements GRU "
+        "only with reset_after=False"]
+    meta = json.loads((SUITE / "models" / "gru-auto" / "metadata.json").read_text())
+    assert meta["format"] == "graph"
+    lstm = json.loads((SUITE / "models" / "bilstm-layers" / "metadata.json").read_text())
+    assert lstm["format"] == "layers"  # Bidirectional LSTMs do go to the layers format
+
+
+def test_missing_kernels_are_warned_at_export(records):
+    assert records["transformer-auto"]["stderr"] == [
+        "warning: transformer-auto: tf.js has no 'Einsum' kernel on wasm (EinsumDense and MultiHeadAttention compute "
+        "einsum: run the model on cpu or webgl)"]
+
+
+def test_every_row_passes_or_fails_for_its_named_tfjs_limitation(rows, records):
+    exported = [f for f, r in records.items() if r["exit"] == 0]
+    assert {(f, b) for f in exported for b in ("cpu", "wasm")} == set(rows)
+    for key, row in rows.items():
+        limit = EXPECTED_LIMITS.get(key)
+        if limit is None:
+            assert row["pass"], (key, row.get("error"), row.get("outputs"))
+        else:  # the limitation is real: the row fails, and for the reason named (a tf.js fix would show here)
+            assert not row["pass"] and LIMITS[limit][1](row), (key, row)
+
+
+def test_multi_io_goldens_keep_names_dtypes_and_ranges():
+    doc = goldens("multi_io-layers")
+    tokens, features = doc["inputs"]["tokens"], doc["inputs"]["features"]
+    assert tokens["dtype"] == "int32" and tokens["shape"] == [16, 12]
+    ids = np.asarray(tokens["values"])
+    assert ids.min() >= 0 and ids.max() < VOCAB and len(set(ids.tolist())) > 10  # the Embedding's input_dim, read
+    assert features["dtype"] == "float32" and set(doc["outputs"]) == {"scores", "value"}
+
+
+def test_dtype_goldens_fit_each_input():
+    doc = goldens("int_dtypes-auto")
+    assert {k: (v["dtype"], v["shape"]) for k, v in doc["inputs"].items()} == {
+        "ids": ("int64", [16, 5]), "mask": ("bool", [16, 5]), "scale": ("float32", [])}
+    assert all(isinstance(v, bool) for v in doc["inputs"]["mask"]["values"])
+    assert doc["outputs"]["count"]["dtype"] == "int32"
+    pixels = np.asarray(goldens("preprocessing-auto")["inputs"]["pixels"]["values"])
+    assert pixels.min() >= 0 and pixels.max() <= 255 and pixels.max() > 200  # image bytes, not [0, 1)
+    words = goldens("string_lookup-auto")["inputs"]["words"]
+    assert words["dtype"] == "string" and all(isinstance(w, str) for w in words["values"])
+
+
+def test_signatures_export_separately(records):
+    auto, square = (json.loads((SUITE / "models" / f / "metadata.json").read_text()) for f in
+                    ("two_signatures-auto", "two_signatures-square"))
+    assert [o["name"] for o in auto["outputs"]] == ["y"] and [o["name"] for o in square["outputs"]] == ["y2"]
+
+
+def test_kernel_list_matches_the_pinned_tfjs():
+    printed = subprocess.run(["node", "scripts/tfjs_kernels.js"], cwd=CHECKOUT, capture_output=True, text=True, check=True)
+    assert json.loads(printed.stdout) == json.loads(KERNELS_FILE.read_text()), "rerun: node scripts/tfjs_kernels.js > export/tfjs_kernels.json"
+
+
+@pytest.mark.slow
+def test_custom_layer_needs_its_module(records, tmp_path):
+    source = SUITE / "sources" / "custom_layer" / "custom_layer.keras"
+    result = subprocess.run([sys.executable, "-m", "export", str(source), "--out", str(tmp_path)], cwd=CHECKOUT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "Could not locate class 'ScaledTanh'" in result.stderr and "--custom-objects" in result.stderr
