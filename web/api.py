@@ -8,7 +8,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from tfjs_bridge.web.store import ModelError
+from tfjs_bridge.web.store import ModelError, shown
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -47,7 +47,7 @@ def list_models():
         try:
             entry = store().summary(name)
         except ModelError as err:
-            entry = {"name": name, "error": str(err)}
+            entry = {"name": shown(name), "error": str(err)}
         entry["parity"] = report.get("models", {}).get(name, {})
         models.append(entry)
     return jsonify(models=models, verified_at=report.get("verified_at"))

@@ -2,9 +2,11 @@
 
 import mimetypes
 
-from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, send_file, send_from_directory
 
+from tfjs_bridge.common import files
 from tfjs_bridge.common.paths import NAME, SCHEMA_FILE
+from tfjs_bridge.web.store import FILE_NAME, LIMITS
 
 bp = Blueprint("views", __name__)
 
@@ -39,10 +41,20 @@ def index():
 
 @bp.get("/models/<name>/<path:filename>")
 def model_file(name: str, filename: str):
-    """Serve a file of an exported model; revalidated on every use, since `make demo` rewrites them."""
-    if not NAME.match(name):
+    """Serve a regular file of a model folder, never through a link; revalidated on every use (`make demo` rewrites them)."""
+    folder = current_app.config["MODELS_DIR"] / name
+    if not NAME.match(name) or not FILE_NAME.match(filename):
         abort(404)
-    response = send_from_directory(current_app.config["MODELS_DIR"] / name, filename, max_age=0)
+    try:
+        files.check_folder(folder, name)
+        handle, st = files.open_regular(folder / filename, max(LIMITS.values()), filename)
+    except files.Missing:
+        abort(404)
+    except files.FileRefused as err:
+        abort(403, description=f"{name}/{err}")
+    response = send_file(handle, mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+                         etag=f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}", last_modified=st.st_mtime, max_age=0)
+    response.content_length = st.st_size
     response.headers["Cache-Control"] = "no-cache"
     return response
 
