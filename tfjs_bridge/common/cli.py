@@ -2,7 +2,9 @@
 
 import argparse
 import math
+import os
 import sys
+from pathlib import Path
 
 
 def fail(message) -> int:
@@ -31,3 +33,39 @@ def positive_float(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return value
+
+
+def bounded_int(low: int, high: int):
+    """argparse type: a whole number from low to high (so no flag can overflow int64 or run for ever)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, got {text if len(text) < 30 else text[:27] + '...'}")
+        return value
+    parse.__name__ = f"integer {low}..{high}"
+    return parse
+
+
+MAX_PATH_BYTES = 4096  # Linux PATH_MAX; NAME_MAX for each part
+MAX_NAME_BYTES = 255
+
+
+def folder_path(text: str) -> Path:
+    """argparse type: a path that can name a file or folder (not empty, not over the system's length limits)."""
+    raw = os.fsencode(text)
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    if len(raw) > MAX_PATH_BYTES or any(len(part) > MAX_NAME_BYTES for part in raw.split(b"/")):
+        raise argparse.ArgumentTypeError(f"path too long ({len(raw):,} bytes): {text[:40]}...")
+    return Path(text)
+
+
+def output_folder(text: str) -> Path:
+    """argparse type: a folder to create or replace: a folder_path whose last part names it (not '.', '..' or '/')."""
+    path = folder_path(text)
+    if path.name in ("", ".", "..") or Path(os.path.normpath(text)).name in ("", ".", ".."):
+        raise argparse.ArgumentTypeError(f"{text!r} does not name a folder to write (give e.g. artifacts/mlp)")
+    return path
