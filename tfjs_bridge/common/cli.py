@@ -35,17 +35,33 @@ def positive_float(text: str) -> float:
     return value
 
 
+def _shorten(text: str) -> str:
+    return text if len(text) < 30 else text[:27] + "..."
+
+
 def bounded_int(low: int, high: int):
     """argparse type: a whole number from low to high (so no flag can overflow int64 or run for ever)."""
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, got {text if len(text) < 30 else text[:27] + '...'}")
-        return value
-    parse.__name__ = f"integer {low}..{high}"
+        value = int(text)  # ValueError: argparse says "invalid int value: 'x'"
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low:,}, got {_shorten(text)}")
+        return at_most_value(value, text, high)
+    parse.__name__ = "int"
+    return parse
+
+
+def at_most_value(value: int, text: str, high: int) -> int:
+    """value, or argparse's error when it is over high."""
+    if value > high:
+        raise argparse.ArgumentTypeError(f"must be at most {high:,}, got {_shorten(text)}")
+    return value
+
+
+def positive_int_to(high: int):
+    """argparse type: positive_int, and at most high."""
+    def parse(text: str) -> int:
+        return at_most_value(positive_int(text), text, high)
+    parse.__name__ = "positive_int"
     return parse
 
 
