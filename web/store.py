@@ -125,12 +125,15 @@ def verify_folder(folder: Path) -> dict:
     model_json = read_json(folder / "model.json")
     named = shard_paths(model_json)
     recorded = [f["path"] for f in meta["files"]]
+    named_set, recorded_set = set(named), set(recorded)
     for p in named:
-        if p not in recorded:
+        if p not in recorded_set:
             raise IntegrityError(f"metadata.json: does not list shard {p} that model.json names")
     for p in recorded:
-        if p not in named:
+        if p not in named_set:
             raise IntegrityError(f"metadata.json: lists shard {p} that model.json does not name")
+    if len(named_set) != len(named):
+        raise IntegrityError("model.json: weightsManifest names a shard twice")
     check_weight_bytes(model_json, meta)
     if meta["goldens"]["bytes"] > LIMITS[schema.GOLDENS]:
         raise IntegrityError(f"metadata.json: goldens of {meta['goldens']['bytes']:,} bytes, over the limit of "
