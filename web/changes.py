@@ -42,6 +42,12 @@ class Watcher:
             os.close(self._fd)
             self._fd = -1
 
+    def __del__(self):
+        # Each app (tests make many) holds one inotify instance; the per-user default allows 128.
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
     def _add_watch(self, name: str | None, folder: Path) -> bool:
         wd = self._add(self._fd, os.fsencode(folder), MASK)
         if wd < 0:
