@@ -2,15 +2,21 @@
 folders with metadata and goldens, a summary table, and optionally the Node parity check right after."""
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from tfjs_bridge.common import paths
-from tfjs_bridge.common.cli import fail, positive_int
+from tfjs_bridge.common.atomic import check_replaceable
+from tfjs_bridge.common.cli import fail, folder_path, positive_int_to
 from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.files import npy_shape, regular_input
 
 FORMATS = ("auto", "graph", "layers", "both")
+MAX_SHARD_BYTES = 1024 * 1024 * 1024  # the schema's x-limits "weights": a bigger shard no reader accepts
+MAX_GOLDEN_BYTES = 1024 * 1024 * 1024
+MAX_MODEL_BYTES = 64 * 1024**3  # a model file is the user's own: bounded only against devices that never end
 
 
 def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
@@ -25,8 +31,8 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
         help="SavedModel directories, .keras / .h5 files, artifact folders written by `tfjs-bridge train`, or names "
         "of artifacts under --artifacts (default: every trained model under --artifacts)",
     )
-    parser.add_argument("--artifacts", type=Path, default=paths.ARTIFACTS, help="where trained models are (default: ./artifacts)")
-    parser.add_argument("--out", type=Path, default=paths.MODELS, help="where tf.js model folders go (default: ./web_models)")
+    parser.add_argument("--artifacts", type=folder_path, default=paths.ARTIFACTS, help="where trained models are (default: ./artifacts)")
+    parser.add_argument("--out", type=folder_path, default=paths.MODELS, help="where tf.js model folders go (default: ./web_models)")
     parser.add_argument("--format", choices=FORMATS, default="auto",
                         help="auto (default): layers for functional/sequential Keras models, graph otherwise and when "
                         "the layers format cannot carry the model (a one-line note says why); "
@@ -34,9 +40,9 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
     parser.add_argument("--quantize", action="append", metavar="MODE[=GLOB]",
                         help="float16, uint16 or uint8 for every float weight, or only for weight names matching "
                         "GLOB (repeatable, e.g. --quantize uint8='*/kernel')")
-    parser.add_argument("--shard-size", type=positive_int, default=4 * 1024 * 1024, metavar="BYTES",
+    parser.add_argument("--shard-size", type=positive_int_to(MAX_SHARD_BYTES), default=4 * 1024 * 1024, metavar="BYTES",
                         help="largest weight shard in bytes (default: 4194304)")
-    parser.add_argument("--golden-inputs", type=Path, metavar="FILE",
+    parser.add_argument("--golden-inputs", type=folder_path, metavar="FILE",
                         help="inputs whose outputs tf.js must reproduce: a .npy for a one-input model, a .npz with one array "
                         "per input name (default for model files: 16 seeded rows per input that fit its dtype: [0, 1) "
                         "floats, 0-255 for uint8, token ids below the model's Embedding input_dim)")
@@ -68,13 +74,25 @@ def check_arguments(args: argparse.Namespace) -> str | None:
     if args.out.exists() and not args.out.is_dir():
         return f"--out {args.out} exists and is not a folder"
     if args.golden_inputs is not None:
-        if not args.golden_inputs.is_file():
+        if not os.path.lexists(args.golden_inputs):
             return f"--golden-inputs {args.golden_inputs}: no such file"
         if args.golden_inputs.suffix not in (".npy", ".npz"):
             return (f"--golden-inputs {args.golden_inputs}: expected a .npy (numpy.save) or .npz (numpy.savez) file, "
                     f"got '{args.golden_inputs.suffix}'")
+        try:
+            if args.golden_inputs.suffix == ".npy":
+                npy_shape(args.golden_inputs, "--golden-inputs", MAX_GOLDEN_BYTES)
+            else:
+                regular_input(args.golden_inputs, "--golden-inputs", MAX_GOLDEN_BYTES)
+        except UserError as err:
+            return str(err)
     if args.custom_objects and args.custom_objects.endswith(".py") and not Path(args.custom_objects).is_file():
         return f"--custom-objects {args.custom_objects}: no such file"
+    if args.name is not None:
+        try:
+            check_replaceable(args.out / args.name)
+        except UserError as err:
+            return str(err)
     if args.name and len(args.models) > 1:
         return "--name needs a single model"
     if args.name and args.format == "both":
@@ -86,6 +104,11 @@ def check_arguments(args: argparse.Namespace) -> str | None:
                     "(give an artifact name, a SavedModel directory, or a .keras / .h5 file)")
         if path.is_file() and path.suffix not in (".keras", ".h5"):
             return f"{name}: unsupported file type '{path.suffix}': give a SavedModel directory, a .keras or a .h5 file"
+        if path.exists() and not path.is_dir():
+            try:  # a FIFO or device named like a model would hang the loader or feed it without end
+                regular_input(path, "model", MAX_MODEL_BYTES)
+            except UserError as err:
+                return str(err)
     return None
 
 

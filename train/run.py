@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfjs_bridge.common.atomic import atomic_directory
+from tfjs_bridge.common.atomic import output_directory
 from tfjs_bridge.common.paths import ARTIFACTS
 from tfjs_bridge.common.quiet import tf
 from tfjs_bridge.common.savedmodel import save_serving_model
@@ -109,7 +109,7 @@ def save_run(model, record: dict, golden_x: np.ndarray, golden_y: np.ndarray | N
     record["weights_sha256"] = weights_digest(model)
     target = Path(out) if chief else Path(tempfile.mkdtemp(prefix="tfjs-bridge-worker-")) / "discard"
     try:
-        with atomic_directory(target) as tmp:
+        with output_directory(target) as tmp:
             save_serving_model(model, record["input"]["name"], record["input"]["shape"][1:], tmp / "saved_model")
             np.save(tmp / "golden_inputs.npy", golden_x)
             if golden_y is not None:

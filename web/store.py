@@ -1,15 +1,18 @@
 """The exported models as the server sees them: metadata, parity status, and their Python counterparts."""
 
-import hashlib
 import json
+import math
 import os
+import re
+import stat
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from tfjs_bridge.common import schema
+from tfjs_bridge.common import files, schema
 from tfjs_bridge.common.paths import NAME
+from tfjs_bridge.web.changes import Watcher
 
 PARITY_REPORT = "parity-report.json"
 
@@ -26,14 +29,24 @@ class IntegrityError(Exception):
     """A model folder whose files disagree with each other; the message names the file and the problem."""
 
 
-def read_json(path: Path) -> object:
-    """Parse a JSON file; IntegrityError naming it when missing, unreadable or malformed."""
+LIMITS = {k: v for k, v in schema.schema()["x-limits"].items() if k != "description"}
+# Files a model folder may serve: the contract's names and shard names (no folders, no dot-files).
+FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+# Bytes per stored element by the dtype a weight is stored in (its quantization dtype when quantized); a
+# string element takes at least its 4-byte length prefix (tf.js's encoding).
+BYTES_PER_ELEMENT = {"float32": 4, "int32": 4, "float16": 2, "uint16": 2, "int16": 2, "uint8": 1, "int8": 1, "bool": 1}
+STRING_MIN_BYTES = 4
+
+
+def read_json(path: Path, limit: int | None = None) -> object:
+    """Parse a model-folder JSON file within its size limit; IntegrityError naming it when refused or malformed."""
     try:
-        return json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise IntegrityError(f"{path.name}: missing") from None
-    except OSError as err:
-        raise IntegrityError(f"{path.name}: cannot read ({err.strerror})") from None
+        data = files.read_bounded(path, limit or LIMITS[path.name], path.name)
+        return json.loads(data)
+    except files.FileRefused as err:
+        raise IntegrityError(str(err)) from None
+    except RecursionError:
+        raise IntegrityError(f"{path.name}: invalid JSON (nested too deeply)") from None
     except ValueError as err:
         raise IntegrityError(f"{path.name}: invalid JSON ({err})") from None
 
@@ -49,103 +62,205 @@ def shard_paths(model_json: object) -> list[str]:
     return [p for g in manifest for p in g["paths"]]
 
 
+def described_bytes(model_json: dict) -> tuple[int, bool]:
+    """(bytes the manifest's weight specs describe, whether exact): a minimum when string weights are present."""
+    total, exact = 0, True
+    for group in model_json["weightsManifest"]:
+        for spec in group["weights"]:
+            shape = spec.get("shape") if isinstance(spec, dict) else None
+            if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+                raise IntegrityError(f"model.json: weight {str(spec)[:60]} has no valid shape")
+            quantization = spec.get("quantization")
+            dtype = quantization.get("dtype") if isinstance(quantization, dict) else spec.get("dtype")
+            count = math.prod(shape)
+            if dtype == "string":
+                total, exact = total + STRING_MIN_BYTES * count, False
+            elif dtype in BYTES_PER_ELEMENT:
+                total += BYTES_PER_ELEMENT[dtype] * count
+            else:
+                raise IntegrityError(f"model.json: weight {str(spec.get('name'))[:60]!r} has unknown dtype {str(dtype)[:20]!r}")
+    return total, exact
+
+
+def check_weight_bytes(model_json: dict, meta: dict) -> None:
+    """The shards' recorded total within the limit and matching what the weight specs describe, before any is read."""
+    held = sum(f["bytes"] for f in meta["files"])
+    if held > LIMITS["weights"]:
+        raise IntegrityError(f"metadata.json: shards total {held:,} bytes, over the limit of {LIMITS['weights']:,}")
+    described, exact = described_bytes(model_json)
+    if described != held if exact else described > held:
+        raise IntegrityError(f"model.json: its weight shapes describe {'' if exact else 'at least '}{described:,} bytes, "
+                             f"the shards hold {held:,}")
+
+
 def check_file(folder: Path, record: dict, what: str = "weight shard") -> None:
     """One file against its metadata record: a plain file in the folder, of the recorded length and sha256."""
     rel = record["path"]
     if Path(rel).name != rel or rel.startswith("."):
         raise IntegrityError(f"metadata.json: {what} path {rel!r} is not a file name in the model folder")
     try:
-        data = (folder / rel).read_bytes()
-    except OSError as err:
-        raise IntegrityError(f"{rel}: {what} missing ({err.strerror})") from None
-    if len(data) != record.get("bytes"):
-        raise IntegrityError(f"{rel}: {len(data)} bytes, metadata says {record.get('bytes')} (truncated or replaced)")
-    if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+        size = files.lstat_regular(folder / rel, LIMITS["weights"], rel).st_size
+        if size != record["bytes"]:
+            raise IntegrityError(f"{rel}: {size} bytes, metadata says {record['bytes']} (truncated or replaced)")
+        digest = files.sha256_file(folder / rel, size, rel)
+    except files.Missing:
+        raise IntegrityError(f"{rel}: {what} missing") from None
+    except files.FileRefused as err:
+        raise IntegrityError(str(err)) from None
+    if digest != record["sha256"]:
         raise IntegrityError(f"{rel}: sha256 mismatch, the shard's bytes were altered")
 
 
 def verify_folder(folder: Path) -> dict:
     """The folder's metadata once model.json, metadata.json, goldens.json and every shard agree (as artifacts.js checks)."""
-    model_json = read_json(folder / "model.json")
+    try:
+        files.check_folder(folder, folder.name)
+    except files.FileRefused as err:
+        raise IntegrityError(str(err)) from None
     meta = read_json(folder / schema.METADATA)
     try:
         schema.validate(meta)
     except schema.SchemaError as err:
         raise IntegrityError(str(err)) from None
+    model_json = read_json(folder / "model.json")
     named = shard_paths(model_json)
-    files = meta["files"]
-    recorded = [f["path"] for f in files]
+    recorded = [f["path"] for f in meta["files"]]
+    named_set, recorded_set = set(named), set(recorded)
     for p in named:
-        if p not in recorded:
+        if p not in recorded_set:
             raise IntegrityError(f"metadata.json: does not list shard {p} that model.json names")
     for p in recorded:
-        if p not in named:
+        if p not in named_set:
             raise IntegrityError(f"metadata.json: lists shard {p} that model.json does not name")
-    for record in files:
+    if len(named_set) != len(named):
+        raise IntegrityError("model.json: weightsManifest names a shard twice")
+    check_weight_bytes(model_json, meta)
+    if meta["goldens"]["bytes"] > LIMITS[schema.GOLDENS]:
+        raise IntegrityError(f"metadata.json: goldens of {meta['goldens']['bytes']:,} bytes, over the limit of "
+                             f"{LIMITS[schema.GOLDENS]:,}")
+    for record in meta["files"]:
         check_file(folder, record)
     check_file(folder, meta["goldens"], "goldens file")
     return meta
 
 
+def folder_key(folder: Path) -> tuple:
+    """Identity of the folder and of its JSON files: changes whenever the folder is swapped or its JSON rewritten."""
+    key = []
+    for path in (folder, folder / "model.json", folder / schema.METADATA, folder / schema.GOLDENS):
+        try:
+            st = os.lstat(path)
+            key.append((*files.identity(st), st.st_mode))
+        except OSError:
+            key.append(None)
+    return tuple(key)
+
+
 def folder_stamp(folder: Path) -> tuple:
-    """Name, size and mtime of every file in a folder: changes whenever any file is rewritten."""
+    """Identity of every file in a folder (the fallback where inotify cannot watch it)."""
     try:
         with os.scandir(folder) as entries:
-            return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries if e.is_file()))
+            return tuple(sorted((e.name, files.identity(e.stat(follow_symlinks=False))) for e in entries))
     except OSError:
         return ()
 
 
+def shown(name: str) -> str:
+    """A folder name as JSON can carry it: bytes that are not UTF-8 shown as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 class Store:
-    """Reads model folders on demand and caches loaded SavedModels by name and modification time."""
+    """Reads model folders on demand, caches their verdicts until a folder changes, and loads SavedModels by name."""
 
     def __init__(self, models_dir: Path, artifacts_dir: Path):
         self.models_dir = models_dir
         self.artifacts_dir = artifacts_dir
         self._lock = threading.Lock()
         self._loaded: dict[str, tuple[float, object]] = {}
-        self._verified: dict[str, tuple[tuple, dict | str]] = {}
+        # name → (folder key, change generation or every file's identity, metadata or refusal message)
+        self._verified: dict[str, tuple[tuple, object, dict | str]] = {}
+        self._checking: dict[str, threading.Lock] = {}
+        self._watcher = Watcher(models_dir) if models_dir.is_dir() else None
 
     def names(self) -> list[str]:
-        """Model folders that hold a metadata.json, sorted."""
-        if not self.models_dir.is_dir():
+        """Model folders (holding a metadata.json) and links to folders in the models root, sorted; never dot-folders."""
+        try:
+            entries = list(os.scandir(self.models_dir))
+        except OSError:
             return []
-        return sorted(p.parent.name for p in self.models_dir.glob("*/metadata.json") if NAME.match(p.parent.name))
+        found = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            if e.is_symlink():
+                if os.path.isdir(e.path):  # listed so that the refusal is shown, never read through
+                    found.append(e.name)
+            elif e.is_dir(follow_symlinks=False) and os.path.lexists(os.path.join(e.path, schema.METADATA)):
+                found.append(e.name)
+        return sorted(found)
+
+    def _refusal(self, name: str) -> str | None:
+        """Why a listed folder cannot be served at all (its name or its being a link), or None."""
+        if not NAME.match(name):
+            return f"folder {shown(name)!r} refused: its name must be letters, digits, '_', '.', '-' (64 at most); rename it"
+        if os.path.islink(self.models_dir / name):
+            return f"model {name} refused: {name} is a symbolic link; model folders must be real folders inside the models root"
+        return None
 
     def metadata(self, name: str) -> dict:
-        """A model's verified metadata.json, or ModelError 404 (unknown) / 503 (files broken, naming the file)."""
+        """A model's verified metadata.json, or ModelError 404 (unknown) / 503 (refused, naming the file)."""
         folder = self.models_dir / name
         # The same test names() applies, for one folder: no directory listing on every request.
-        if not NAME.match(name) or not (folder / "metadata.json").is_file():
-            raise ModelError(404, f"unknown model {name[:64]!r}; known: {', '.join(self.names()) or 'none'}")
-        stamp = folder_stamp(folder)
+        if not NAME.match(name) or not os.path.lexists(folder / schema.METADATA):
+            raise ModelError(404, f"unknown model {name[:64]!r}; known: {', '.join(n for n in self.names() if NAME.match(n)) or 'none'}")
+        refusal = self._refusal(name)
+        if refusal:
+            raise ModelError(503, refusal)
         cached = self._verified.get(name)
-        # Hashing shards per request would cost more than predicting: re-verify only when a file changed.
-        if cached is None or cached[0] != stamp:
-            try:
-                result = verify_folder(folder)
-            except IntegrityError as err:
-                result = f"model {name} refused: {name}/{err}"
-            cached = self._verified[name] = (stamp, result)
-        if isinstance(cached[1], str):
-            raise ModelError(503, cached[1])
-        return cached[1]
+        if cached is None or (cached[0], cached[1]) != self._version(name, folder):
+            with self._checking.setdefault(name, threading.Lock()):
+                cached = self._verified.get(name)
+                if self._watcher:
+                    self._watcher.watch(name, folder)  # before checking: a change during the check counts
+                version = self._version(name, folder)
+                if cached is None or (cached[0], cached[1]) != version:
+                    try:
+                        result = verify_folder(folder)
+                    except IntegrityError as err:
+                        result = f"model {name} refused: {name}/{err}"
+                    cached = self._verified[name] = (*version, result)
+        if isinstance(cached[2], str):
+            raise ModelError(503, cached[2])
+        return cached[2]
+
+    def _version(self, name: str, folder: Path) -> tuple:
+        """What must be unchanged for a verdict to stand: the folder's and its JSON files' identities, and either
+        inotify's change count for the folder or, where it is not watched, every file's identity."""
+        generation = self._watcher.generation(name) if self._watcher else None
+        return folder_key(folder), generation if generation is not None else folder_stamp(folder)
 
     def parity_report(self) -> dict:
-        """The last `npm run verify` results, by model then backend (empty if never run)."""
+        """The last `npm run verify` results, by model then backend (empty if never run or unreadable)."""
         try:
-            report = json.loads((self.models_dir / PARITY_REPORT).read_text())
-        except (OSError, ValueError):
+            report = json.loads(files.read_bounded(self.models_dir / PARITY_REPORT, LIMITS[schema.METADATA]))
+        except (files.FileRefused, ValueError, RecursionError):
             return {}
+        rows = report.get("rows") if isinstance(report, dict) else None
         by_model: dict[str, dict] = {}
-        for row in report.get("rows", []):
-            by_model.setdefault(row.get("model"), {})[row.get("backend")] = {
-                k: row.get(k) for k in ("pass", "maxAbsDiff", "tolerance", "argmaxAgreement", "error")
-            }
-        return {"verified_at": report.get("verified_at"), "models": by_model}
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and isinstance(row.get("model"), str) and isinstance(row.get("backend"), str):
+                by_model.setdefault(row["model"], {})[row["backend"]] = {
+                    k: row.get(k) for k in ("pass", "maxAbsDiff", "tolerance", "argmaxAgreement", "error")
+                }
+        verified_at = report.get("verified_at")
+        return {"verified_at": verified_at[:64] if isinstance(verified_at, str) else None, "models": by_model}
 
     def summary(self, name: str) -> dict:
-        """What GET /api/models lists for one model."""
+        """What GET /api/models lists for one model (ModelError for a folder refused)."""
+        refusal = self._refusal(name)
+        if refusal:
+            raise ModelError(503, refusal)
         meta = self.metadata(name)
         return {
             "name": name,
@@ -162,12 +277,18 @@ class Store:
         }
 
     def saved_model_dir(self, meta: dict) -> Path | None:
-        """The model's Python counterpart, found by name inside the artifacts root only, or None."""
+        """The model's Python counterpart, found by name inside the artifacts root only (no links out), or None."""
         name = meta["counterpart"]
         if name is None or not NAME.match(name):
             return None
-        for path in (self.artifacts_dir / name / "saved_model", self.artifacts_dir / name):
-            if (path / "saved_model.pb").is_file():
+        root = self.artifacts_dir.resolve()
+        for path in (root / name / "saved_model", root / name):
+            pb = path / "saved_model.pb"
+            try:
+                inside = pb.resolve().is_relative_to(root) and stat.S_ISREG(os.stat(pb).st_mode)
+            except OSError:
+                continue
+            if inside:
                 return path
         return None
 

@@ -1,6 +1,6 @@
 """The page, the exported model files and the pinned tf.js bundles, with caching and isolation headers."""
 
-import functools
+import collections
 import gzip
 import hashlib
 import mimetypes
@@ -8,9 +8,10 @@ import os
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
-from werkzeug.security import safe_join
 
+from tfjs_bridge.common import files
 from tfjs_bridge.common.paths import NAME, SCHEMA_FILE
+from tfjs_bridge.web.store import FILE_NAME, LIMITS
 
 bp = Blueprint("views", __name__)
 
@@ -45,37 +46,52 @@ def isolation_headers(response):
     return response
 
 
-@functools.lru_cache(maxsize=64)
-def encoded(path: str, stamp: tuple) -> tuple[str, bytes | None]:
-    """sha256 and gzip bytes (None when gzip saves nothing) of a file, cached per (size, mtime) version."""
-    data = Path(path).read_bytes()
-    packed = gzip.compress(data, GZIP_LEVEL, mtime=0) if path.endswith(COMPRESSIBLE) and len(data) <= GZIP_MAX_BYTES else None
-    return hashlib.sha256(data).hexdigest(), packed if packed and len(packed) < len(data) else None
+_ENCODED: collections.OrderedDict = collections.OrderedDict()  # file identity → (sha256, gzip bytes or None)
+ENCODED_KEPT = 64
 
 
-def send_encoded(folder: Path, filename: str, cache_control: str) -> Response:
-    """A file with a strong ETag (its sha256), gzipped when the client accepts it; 304 when the client has it."""
-    path = safe_join(str(folder), filename)
-    try:
-        stat = os.stat(path) if path else None
-    except OSError:
-        stat = None
-    if stat is None or not os.path.isfile(path):
-        abort(404)
-    digest, packed = encoded(path, (stat.st_size, stat.st_mtime_ns))
+def encoded(handle, st: os.stat_result, filename: str) -> tuple[str, bytes | None]:
+    """sha256 and gzip bytes (None when gzip saves nothing) of an open file, cached per file identity and version."""
+    key = files.identity(st)
+    if key in _ENCODED:
+        _ENCODED.move_to_end(key)
+        return _ENCODED[key]
+    data = handle.read()
+    handle.seek(0)
+    packed = gzip.compress(data, GZIP_LEVEL, mtime=0) if filename.endswith(COMPRESSIBLE) and len(data) <= GZIP_MAX_BYTES else None
+    _ENCODED[key] = result = (hashlib.sha256(data).hexdigest(), packed if packed and len(packed) < len(data) else None)
+    while len(_ENCODED) > ENCODED_KEPT:
+        _ENCODED.popitem(last=False)
+    return result
+
+
+def send_encoded(handle, st: os.stat_result, filename: str, cache_control: str) -> Response:
+    """An open file with a strong ETag (its sha256), gzipped when the client accepts it; 304 when the client has it."""
+    digest, packed = encoded(handle, st, filename)
     gzipped = packed is not None and "gzip" in request.accept_encodings
     etag = f"{digest}-gz" if gzipped else digest  # a different body, so a different strong validator
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)  # answered before the file is opened: nothing to send or to close
-    elif gzipped:
-        response = Response(packed, mimetype=mimetypes.guess_type(filename)[0] or "application/octet-stream")
-        response.headers["Content-Encoding"] = "gzip"
+    mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if request.if_none_match.contains(etag) or gzipped:
+        handle.close()
+        response = Response(status=304) if request.if_none_match.contains(etag) else Response(packed, mimetype=mimetype)
+        if gzipped and response.status_code == 200:
+            response.headers["Content-Encoding"] = "gzip"
     else:
-        response = send_file(path, conditional=False, etag=False)
+        response = send_file(handle, mimetype=mimetype, conditional=False, etag=False)
+        response.content_length = st.st_size
     response.set_etag(etag)
     response.headers["Cache-Control"] = cache_control
     response.vary.add("Accept-Encoding")
     return response
+
+
+def send_trusted(path: Path, cache_control: str) -> Response:
+    """A file this project installed (the schema, a pinned tf.js bundle), sent like a model file; 404 if missing."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  (send_encoded closes it, or the response does)
+    except OSError:
+        abort(404)
+    return send_encoded(handle, os.fstat(handle.fileno()), path.name, cache_control)
 
 
 @bp.get("/")
@@ -94,17 +110,25 @@ def models_label(folder: Path) -> str:
 
 @bp.get("/models/<name>/<path:filename>")
 def model_file(name: str, filename: str):
-    """Serve a file of an exported model; revalidated on every use (a re-export rewrites files under the same
-    names, so they cannot be cached for long), which costs a 304 and no bytes while the content is unchanged."""
-    if not NAME.match(name):
+    """Serve a regular file of a model folder, never through a link; revalidated on every use (a re-export rewrites
+    files under the same names, so they cannot be cached for long), which costs a 304 and no bytes while unchanged."""
+    folder = current_app.config["MODELS_DIR"] / name
+    if not NAME.match(name) or not FILE_NAME.match(filename):
         abort(404)
-    return send_encoded(current_app.config["MODELS_DIR"] / name, filename, "no-cache")
+    try:
+        files.check_folder(folder, name)
+        handle, st = files.open_regular(folder / filename, max(LIMITS.values()), filename)
+    except files.Missing:
+        abort(404)
+    except files.FileRefused as err:
+        abort(403, description=f"{name}/{err}")
+    return send_encoded(handle, st, filename, "no-cache")
 
 
 @bp.get("/schema/model-folder.schema.json")
 def model_folder_schema():
     """Serve the model-folder JSON Schema the page's loader checks every metadata.json and goldens.json against."""
-    return send_encoded(SCHEMA_FILE.parent, SCHEMA_FILE.name, "no-cache")
+    return send_trusted(SCHEMA_FILE, "no-cache")
 
 
 @bp.get("/vendor/<filename>")
@@ -113,4 +137,4 @@ def vendor(filename: str):
     if filename not in VENDOR:
         abort(404)
     # Versions are pinned in package-lock.json, so a day's caching is safe; the ETag revalidates after.
-    return send_encoded(current_app.config["NODE_MODULES"], VENDOR[filename], "public, max-age=86400")
+    return send_trusted(current_app.config["NODE_MODULES"] / VENDOR[filename], "public, max-age=86400")

@@ -1,7 +1,8 @@
 // Node's IO adapters for the shared loader (artifacts.js), and model-folder discovery. tf.js's file://
 // loader needs tfjs-node (whose install downloads a native binary), so files are read here and handed over.
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,12 +17,60 @@ export function loadSchema() {
   return schemaOnce;
 }
 
-/** Read a file, rejecting with just the reason (the shared loader names the file). */
-async function readOr(file, encoding) {
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+
+/** An error for a file that is refused rather than unreadable: the loader shows its message as the problem. */
+function refused(message, extra = {}) {
+  return Object.assign(new Error(message), { refused: true, ...extra });
+}
+
+/** What a non-regular file is, in words. */
+function kind(st) {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return st.isSocket() ? 'a socket' : 'not a regular file';
+}
+
+/** lstat, rejecting with just the reason (the shared loader names the file). */
+async function lstatOr(file) {
   try {
-    return await readFile(file, encoding);
+    return await lstat(file);
+  } catch (err) {
+    // readdir shows a name that is not UTF-8 with U+FFFD, under which the folder cannot be opened.
+    if (err.code === 'ENOENT' && file.includes('\uFFFD')) throw refused('the folder name is not valid UTF-8; rename it');
+    throw new Error(err.code ?? err.message);
+  }
+}
+
+/**
+ * A regular file of a model folder, at most limit bytes: neither the folder nor the file may be a link, and
+ * FIFOs and devices are refused before they are opened (O_NOFOLLOW | O_NONBLOCK catch a swap after the check).
+ */
+async function readRegular(dir, rel, limit) {
+  const folder = await lstatOr(dir);
+  if (!folder.isDirectory()) throw refused(`the model folder is ${kind(folder)}; refused`);
+  const file = path.join(dir, rel);
+  const st = await lstatOr(file);
+  if (!st.isFile()) throw refused(`is ${kind(st)}, not a regular file; refused`);
+  if (st.size > limit) throw refused(`${st.size} bytes, more than the ${limit} allowed`, { size: st.size });
+  let handle;
+  try {
+    handle = await open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (err) {
     throw new Error(err.code ?? err.message);
+  }
+  try {
+    const now = await handle.stat();
+    if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) throw refused('replaced while being opened; refused');
+    const buffer = new Uint8Array(Math.min(now.size, limit) + 1);
+    let filled = 0;
+    for (let n; filled < buffer.length && (n = (await handle.read(buffer, filled, buffer.length - filled, filled)).bytesRead) > 0;) filled += n;
+    if (filled > limit) throw refused(`grew past the ${limit} bytes allowed while being read`);
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
   }
 }
 
@@ -30,8 +79,8 @@ export function folderIO(dir) {
   const where = (rel) => path.join(dir, rel);
   return {
     where,
-    readText: (rel) => readOr(where(rel), 'utf8'),
-    readBytes: async (rel) => new Uint8Array(await readOr(where(rel))),
+    readText: async (rel, limit) => new TextDecoder().decode(await readRegular(dir, rel, limit)),
+    readBytes: (rel, limit) => readRegular(dir, rel, limit),
     sha256: async (bytes) => createHash('sha256').update(bytes).digest('hex'),
   };
 }
@@ -56,7 +105,10 @@ export async function isModelFolder(dir) {
   return Boolean(await stat(path.join(dir, 'metadata.json')).catch(() => null));
 }
 
-/** Model folders (those holding a metadata.json) directly under root, sorted by name. */
+/**
+ * Model folders (those holding a metadata.json) directly under root, sorted by name, and links to folders
+ * there: listed so that each is a refused row, never read through. Dot-folders (temporary exports) are skipped.
+ */
 export async function discoverModels(root) {
   let entries;
   try {
@@ -66,9 +118,9 @@ export async function discoverModels(root) {
   }
   const dirs = [];
   for (const e of entries) {
-    if (!e.isDirectory() || e.name.startsWith('.')) continue;
+    if (e.name.startsWith('.')) continue;
     const dir = path.join(root, e.name);
-    if (await isModelFolder(dir)) dirs.push(dir);
+    if (e.isSymbolicLink() ? (await stat(dir).catch(() => null))?.isDirectory() : e.isDirectory() && (e.name.includes('\uFFFD') || await isModelFolder(dir))) dirs.push(dir);
   }
   return dirs.sort();
 }

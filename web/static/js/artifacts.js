@@ -4,9 +4,10 @@
 import { checkDocument, checkGoldensAgainst, checkVersion } from './schema.js';
 
 /**
- * IO adapters a caller provides: readText(rel) → Promise<string>, readBytes(rel) → Promise<Uint8Array>
- * (both reject with a short reason, e.g. "ENOENT" or "HTTP 404"), sha256(Uint8Array) → Promise<hex string>,
- * where(rel) → the file's name in error messages.
+ * IO adapters a caller provides: readText(rel, limit) → Promise<string>, readBytes(rel, limit) → Promise<Uint8Array>
+ * (both read only a regular file of the folder, never more than limit bytes, and reject with a short reason,
+ * e.g. "ENOENT" or "HTTP 404", flagged err.refused when the file itself is refused), sha256(Uint8Array) →
+ * Promise<hex string>, where(rel) → the file's name in error messages.
  * @typedef {{readText: Function, readBytes: Function, sha256: Function, where: Function}} FolderIO
  */
 
@@ -15,32 +16,66 @@ export function toHex(bytes) {
   return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// Bytes per stored element, by the dtype a weight is stored in (its quantization dtype when quantized).
+// Bytes per stored element, by the dtype a weight is stored in (its quantization dtype when quantized); a
+// string element takes at least its 4-byte length prefix (tf.js's encoding), so strings give a minimum.
 const BYTES_PER_ELEMENT = { float32: 4, int32: 4, float16: 2, uint16: 2, int16: 2, uint8: 1, int8: 1, bool: 1 };
+const STRING_MIN_BYTES = 4;
+// What a model folder may name as a file: no folders, no dot-files (the schema's fileRecord pattern).
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
-/** Bytes the manifest's weight specs describe, or null when a dtype's size is not fixed (strings). */
-export function describedBytes(weightSpecs) {
-  let total = 0;
-  for (const w of weightSpecs) {
-    const per = BYTES_PER_ELEMENT[w.quantization?.dtype ?? w.dtype];
-    if (per === undefined || !Array.isArray(w.shape)) return null;
-    total += per * w.shape.reduce((a, b) => a * b, 1);
-  }
-  return total;
+/** The schema's x-limits: the largest model.json, metadata.json, goldens.json and total of shards, in bytes. */
+export function limitsOf(schema) {
+  return schema['x-limits'];
 }
 
-/** Read one file through io, naming it and the reason (as `problem`) when it cannot be read. */
-async function read(io, rel, how, problem = 'cannot read') {
-  try {
-    return await io[how](rel);
-  } catch (err) {
-    throw new Error(`${io.where(rel)}: ${problem} (${err.message})`);
+/**
+ * { bytes, exact } the manifest's weight specs describe (exact false: a minimum, with string weights), or
+ * { error } naming a weight whose shape or dtype cannot be sized.
+ */
+export function describedBytes(weightSpecs) {
+  let bytes = 0;
+  let exact = true;
+  for (const w of weightSpecs) {
+    const dtype = w?.quantization?.dtype ?? w?.dtype;
+    if (!Array.isArray(w?.shape) || !w.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      return { error: `weight '${String(w?.name).slice(0, 60)}' has no valid shape` };
+    }
+    const count = w.shape.reduce((a, b) => a * b, 1);
+    if (dtype === 'string') {
+      bytes += STRING_MIN_BYTES * count;
+      exact = false;
+    } else if (dtype in BYTES_PER_ELEMENT) {
+      bytes += BYTES_PER_ELEMENT[dtype] * count;
+    } else {
+      return { error: `weight '${String(w.name).slice(0, 60)}' has unknown dtype ${String(dtype).slice(0, 20)}` };
+    }
   }
+  return { bytes, exact };
+}
+
+/**
+ * Read one file through io, at most limit bytes, naming it and the reason (as `problem`) when it cannot be read.
+ * Adapters mark refusals (a link, a FIFO, a file over the limit) with err.refused, and a file longer than limit
+ * with err.size: those are the problem itself. tooLong(size) words the latter, where the caller knows better.
+ */
+async function read(io, rel, how, limit, problem = 'cannot read', tooLong = (size) => `${size} bytes, more than the ${limit} allowed`) {
+  if (!FILE_NAME.test(rel)) throw new Error(`${io.where('model.json')}: ${JSON.stringify(rel).slice(0, 80)} is not a file name in the model folder`);
+  try {
+    return await io[how](rel, limit);
+  } catch (err) {
+    const reason = err.size !== undefined ? tooLong(err.size) : err.refused ? err.message : `${problem} (${err.message})`;
+    throw new Error(`${io.where(rel)}: ${reason}`);
+  }
+}
+
+/** Read a file metadata.json records, no more than its recorded length (a longer one was replaced). */
+function readRecorded(io, record, problem) {
+  return read(io, record.path, 'readBytes', record.bytes, problem, (size) => `${size} bytes, metadata says ${record.bytes} (truncated or replaced)`);
 }
 
 /** Read and parse a JSON file, naming it in any error. */
-async function readJson(io, rel) {
-  const text = await read(io, rel, 'readText');
+async function readJson(io, rel, limit) {
+  const text = await read(io, rel, 'readText', limit);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -60,7 +95,7 @@ async function checkRecorded(io, rel, bytes, record, noun) {
 
 /** metadata.json of a folder: its schema version known, then the whole document valid against the schema. */
 export async function readMetadata(io, schema) {
-  const meta = await readJson(io, 'metadata.json');
+  const meta = await readJson(io, 'metadata.json', limitsOf(schema)['metadata.json']);
   checkVersion(meta, schema, io.where('metadata.json'));
   checkDocument(meta, schema, schema, io.where('metadata.json'));
   return meta;
@@ -69,7 +104,9 @@ export async function readMetadata(io, schema) {
 /** goldens.json of a folder whose metadata is verified: recorded length and sha256, schema, and fit with meta. */
 export async function readGoldens(io, meta, schema) {
   const rel = meta.goldens.path;
-  const bytes = await read(io, rel, 'readBytes', 'goldens missing');
+  const limit = limitsOf(schema)['goldens.json'];
+  if (meta.goldens.bytes > limit) throw new Error(`${io.where('metadata.json')}: goldens of ${meta.goldens.bytes} bytes, over the limit of ${limit}`);
+  const bytes = await readRecorded(io, meta.goldens, 'goldens missing');
   await checkRecorded(io, rel, bytes, meta.goldens, 'goldens file');
   let goldens;
   try {
@@ -90,6 +127,7 @@ function checkManifest(modelJson, meta, where) {
     || manifest.some((g) => !Array.isArray(g?.paths) || !Array.isArray(g?.weights) || g.paths.some((p) => typeof p !== 'string'));
   if (bad) throw new Error(`${where('model.json')}: weightsManifest is missing or malformed`);
   const named = new Set(manifest.flatMap((g) => g.paths));
+  if (named.size !== manifest.flatMap((g) => g.paths).length) throw new Error(`${where('model.json')}: weightsManifest names a shard twice`);
   const recorded = new Set(meta.files.map((f) => f.path));
   for (const p of named) if (!recorded.has(p)) throw new Error(`${where('metadata.json')}: does not list shard ${p} that model.json names`);
   for (const p of recorded) if (!named.has(p)) throw new Error(`${where('metadata.json')}: lists shard ${p} that model.json does not name`);
@@ -98,24 +136,32 @@ function checkManifest(modelJson, meta, where) {
   if (stray) throw new Error(`${where('metadata.json')}: input '${stray.name}' is not an input of model.json (${Object.keys(inputs)})`);
 }
 
+/** Refuse shards whose recorded total is over the limit or differs from what the weight specs describe, before reading any. */
+function checkWeightBytes(modelJson, meta, limit, where) {
+  const held = meta.files.reduce((n, f) => n + f.bytes, 0);
+  if (held > limit) throw new Error(`${where('metadata.json')}: shards total ${held} bytes, over the limit of ${limit}`);
+  const described = describedBytes(modelJson.weightsManifest.flatMap((g) => g.weights));
+  if (described.error) throw new Error(`${where('model.json')}: ${described.error}`);
+  if (described.exact ? described.bytes !== held : described.bytes > held) {
+    throw new Error(`${where('model.json')}: its weight shapes describe ${described.exact ? '' : 'at least '}${described.bytes} bytes, the shards hold ${held}`);
+  }
+  return held;
+}
+
 /** Build ModelArtifacts from model.json's contents and verified metadata, refusing anything inconsistent. */
-async function assembleArtifacts(modelJson, meta, io) {
+async function assembleArtifacts(modelJson, meta, io, limits) {
   checkManifest(modelJson, meta, io.where);
+  const held = checkWeightBytes(modelJson, meta, limits.weights, io.where);
   const recorded = new Map(meta.files.map((f) => [f.path, f]));
   const weightSpecs = [];
   const shards = [];
   for (const group of modelJson.weightsManifest) {
     weightSpecs.push(...group.weights);
     for (const rel of group.paths) {
-      const bytes = await read(io, rel, 'readBytes', 'weight shard missing');
+      const bytes = await readRecorded(io, recorded.get(rel), 'weight shard missing');
       await checkRecorded(io, rel, bytes, recorded.get(rel), 'shard');
       shards.push(bytes);
     }
-  }
-  const held = shards.reduce((n, s) => n + s.length, 0);
-  const described = describedBytes(weightSpecs);
-  if (described !== null && described !== held) {
-    throw new Error(`${io.where('model.json')}: its weight shapes describe ${described} bytes, the shards hold ${held}`);
   }
   // Shards concatenated in manifest order into one standalone ArrayBuffer.
   const weightData = new Uint8Array(held);
@@ -146,8 +192,8 @@ async function assembleArtifacts(modelJson, meta, io) {
  */
 export async function loadModelFolder(tf, io, schema, { goldens = false } = {}) {
   const meta = await readMetadata(io, schema);
-  const modelJson = await readJson(io, 'model.json');
-  const artifacts = await assembleArtifacts(modelJson, meta, io);
+  const modelJson = await readJson(io, 'model.json', limitsOf(schema)['model.json']);
+  const artifacts = await assembleArtifacts(modelJson, meta, io, limitsOf(schema));
   const golden = goldens ? await readGoldens(io, meta, schema) : undefined;
   const handler = tf.io.fromMemory(artifacts);
   const model = await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));

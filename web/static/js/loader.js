@@ -66,13 +66,36 @@ export async function askPython(name, inputs) {
   return { ...body, roundTripMs: performance.now() - started };
 }
 
+
+/** A response's body, refused before or as soon as it is longer than limit bytes. */
+async function bodyWithin(response, limit) {
+  const declared = Number(response.headers.get('Content-Length') ?? 0);
+  const tooLong = (size) => Object.assign(new Error(`${size} bytes, more than the ${limit} allowed`), { refused: true, size });
+  if (declared > limit) throw tooLong(declared);
+  const chunks = [];
+  let length = 0;
+  for (const reader = response.body.getReader(); ;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > limit) {
+      await reader.cancel();
+      throw tooLong(`over ${limit}`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  chunks.reduce((offset, c) => (bytes.set(c, offset), offset + c.length), 0);
+  return bytes;
+}
+
 /** IO adapters reading models/<name>/ over HTTP. */
 export function folderIO(name) {
   const where = (rel) => pagePath(`models/${encodeURIComponent(name)}/${rel}`);
   return {
     where,
-    readText: async (rel) => (await fetchOk(where(rel))).text(),
-    readBytes: async (rel) => new Uint8Array(await (await fetchOk(where(rel))).arrayBuffer()),
+    readText: async (rel, limit) => new TextDecoder().decode(await bodyWithin(await fetchOk(where(rel)), limit)),
+    readBytes: async (rel, limit) => bodyWithin(await fetchOk(where(rel)), limit),
     sha256: async (bytes) => toHex(await crypto.subtle.digest('SHA-256', bytes)),
   };
 }

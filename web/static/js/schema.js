@@ -4,7 +4,7 @@
 
 const KNOWN = new Set(['$schema', '$id', '$defs', '$ref', 'title', 'description', 'type', 'enum', 'const', 'pattern',
   'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'items', 'properties', 'required',
-  'additionalProperties', 'anyOf']);
+  'additionalProperties', 'anyOf', 'x-limits']);
 
 /** A value as error messages quote it: strings in single quotes, the rest as short JSON. */
 export function show(value) {
