@@ -72,18 +72,20 @@ def list_models():
     return jsonify(models=models, verified_at=report.get("verified_at"))
 
 
-def read_json_body(spec: dict, max_batch: int) -> object:
+def read_json_body(specs: list[dict], max_batch: int) -> object:
     """The request body as JSON, refusing other content types, malformed or over-deep documents, and bodies
-    holding more lists or numbers than the largest valid batch could, before they are parsed."""
+    holding more lists or values than the largest valid batch could, before they are parsed."""
     if not request.is_json:
         raise BadInput("send a JSON body with Content-Type: application/json", 415)
     data = request.get_data(cache=False) or b""
     if nesting_depth(data) > MAX_DEPTH:
         raise BadInput("JSON nested too deeply")
-    bound = structure_bound(spec["shape"][1:], max_batch)
-    if bound is not None and (data.count(b"[") > bound[0] or data.count(b",") > bound[1]):
-        raise BadInput(f"body holds more lists or numbers than {max_batch} examples of input {spec['name']!r} can: "
-                       f"a batch over the limit of {max_batch}, or the wrong shape", 413)
+    bounds = [structure_bound(spec["shape"][1:], max_batch) for spec in specs]
+    if None not in bounds:
+        lists, values = (sum(b[i] for b in bounds) for i in (0, 1))
+        if data.count(b"[") > lists or data.count(b",") > values + 2 * len(specs):
+            raise BadInput(f"body holds more lists or values than {max_batch} examples of the model's inputs can: "
+                           f"a batch over the limit of {max_batch}, or the wrong shape", 413)
     try:
         return json.loads(data)
     except RecursionError:
@@ -113,62 +115,107 @@ def structure_bound(example: list, max_batch: int) -> tuple[int, int] | None:
     return lists + 8, values + lists + 8
 
 
-def nested_shape(value, depth_limit: int) -> list[int]:
-    """Shape of a rectangular nested list of numbers; BadInput for ragged lists or non-numbers."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, list)):
-        raise BadInput(f"inputs must be numbers in nested lists, found {type(value).__name__}")
+# What a JSON leaf must be for each input dtype (the model-folder schema's dtypes).
+LEAF = {"string": (str,), "bool": (bool,)}
+INTEGER_RANGE = {"uint8": (0, 255), "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+def leaf_ok(value, dtype: str) -> bool:
+    """Whether a JSON value is a valid element of an input of this dtype."""
+    if dtype in LEAF:
+        return isinstance(value, LEAF[dtype])
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def nested_shape(value, depth_limit: int, dtype: str = "float32") -> list[int]:
+    """Shape of a rectangular nested list of the dtype's values; BadInput for ragged lists or wrong values."""
     if not isinstance(value, list):
+        if not leaf_ok(value, dtype):
+            kind = {"string": "strings", "bool": "true/false"}.get(dtype, "numbers")
+            raise BadInput(f"inputs must be {kind} in nested lists, found {type(value).__name__}")
         return []
     if depth_limit == 0:
         raise BadInput("inputs are nested deeper than the model's input")
     if not value:
         raise BadInput("inputs contain an empty list")
-    first = nested_shape(value[0], depth_limit - 1)
+    first = nested_shape(value[0], depth_limit - 1, dtype)
     for v in value[1:]:  # stop at the first misfit: a ragged body costs no more than its first error
-        if nested_shape(v, depth_limit - 1) != first:
+        if nested_shape(v, depth_limit - 1, dtype) != first:
             raise BadInput("inputs are ragged: sub-lists differ in length or depth")
     return [len(value), *first]
 
 
-def parse_inputs(body, spec: dict, max_batch: int) -> np.ndarray:
-    """Validate {"inputs": one example or a batch} against the model's input spec; return float32 batch."""
-    if not isinstance(body, dict) or "inputs" not in body:
-        raise BadInput('body must be a JSON object like {"inputs": [...]}')
+def as_array(values, dtype: str) -> np.ndarray:
+    """Validated JSON values as an array of the input's dtype: finite floats, whole numbers in range, bools, strings."""
+    if dtype == "string":
+        return np.asarray(values, dtype=object)
+    if dtype == "bool":
+        return np.asarray(values, dtype=bool)
+    try:
+        with np.errstate(over="ignore"):
+            array = np.asarray(values, dtype=np.float64)
+    except OverflowError:  # a JSON integer beyond float64 (e.g. 400 digits) parses to a Python int first
+        array = np.array([np.inf])
+    if dtype in INTEGER_RANGE:
+        low, high = INTEGER_RANGE[dtype]
+        if not np.isfinite(array).all() or (array != np.round(array)).any() or array.min() < low or array.max() > high:
+            raise BadInput(f"inputs of dtype {dtype} must be whole numbers from {low} to {high}")
+        return array.astype(dtype)
+    with np.errstate(over="ignore"):
+        array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise BadInput("inputs must be finite numbers (no NaN, Infinity, or values beyond float32 range)")
+    return array.astype(dtype)
+
+
+def parse_input(value, spec: dict, max_batch: int) -> np.ndarray:
+    """One input's example or batch, checked against its spec (shape and dtype); returns the batch."""
     example = spec["shape"][1:]
-    given = nested_shape(body["inputs"], len(example) + 1)
-    shape, values = ([1, *given], [body["inputs"]]) if len(given) == len(example) else (given, body["inputs"])
-    fits = len(shape) == len(example) + 1 and all(d is None or d == s for d, s in zip(example, shape[1:]))
+    given = nested_shape(value, len(example) + 1, spec["dtype"])
+    shape, values = ([1, *given], [value]) if len(given) == len(example) else (given, value)
+    fits = len(shape) == len(example) + 1 and all(d is None or d == s for d, s in zip(example, shape[1:], strict=True))
     if not fits:
         want = "x".join("N" if d is None else str(d) for d in example)
         raise BadInput(f"inputs have shape {given}; input {spec['name']!r} takes [{want}] or a batch of them")
     if shape[0] > max_batch:
         raise BadInput(f"batch of {shape[0]} is over the limit of {max_batch}", 413)
-    try:
-        with np.errstate(over="ignore"):
-            array = np.asarray(values, dtype=np.float64).astype(np.float32)
-    except OverflowError:  # a JSON integer beyond float64 (e.g. 400 digits) parses to a Python int first
-        array = np.array([np.inf], dtype=np.float32)
-    if not np.isfinite(array).all():
-        raise BadInput("inputs must be finite numbers (no NaN, Infinity, or values beyond float32 range)")
-    return array
+    return as_array(values, spec["dtype"])
+
+
+def parse_inputs(body, specs: list[dict], max_batch: int) -> dict[str, np.ndarray]:
+    """Validate {"inputs": example or batch} (one input) or {"inputs": {name: example or batch}} (several) against
+    the model's input specs; return one batch per input name, all of the same size."""
+    if not isinstance(body, dict) or "inputs" not in body:
+        raise BadInput('body must be a JSON object like {"inputs": [...]}')
+    if len(specs) == 1:
+        return {specs[0]["name"]: parse_input(body["inputs"], specs[0], max_batch)}
+    given = body["inputs"]
+    names = [spec["name"] for spec in specs]
+    if not isinstance(given, dict) or sorted(given) != sorted(names):
+        raise BadInput(f'this model takes {len(specs)} inputs: send {{"inputs": {{{", ".join(map(repr, names))}: ...}}}}')
+    batches = {spec["name"]: parse_input(given[spec["name"]], spec, max_batch) for spec in specs}
+    if len({len(b) for b in batches.values()}) > 1:
+        raise BadInput("inputs hold batches of different sizes")
+    return batches
 
 
 @bp.post("/predict/<name>")
 def predict(name: str):
-    """Python's prediction (the exported model's SavedModel) for one input or a batch."""
+    """Python's prediction (the exported model's SavedModel) for one example or a batch."""
     meta = store().metadata(name)
-    if len(meta["inputs"]) != 1:
-        raise BadInput(f"model {name} takes {len(meta['inputs'])} inputs; this API predicts for one-input models", 422)
-    spec, max_batch = meta["inputs"][0], current_app.config["MAX_BATCH"]
-    inputs = parse_inputs(read_json_body(spec, max_batch), spec, max_batch)
+    specs, max_batch = meta["inputs"], current_app.config["MAX_BATCH"]
+    inputs = parse_inputs(read_json_body(specs, max_batch), specs, max_batch)
     started = time.perf_counter()
     outputs = store().predict(name, meta, inputs)
-    result = {"model": name, "outputs": outputs.tolist(), "ms": round(1000 * (time.perf_counter() - started), 3)}
-    if meta.get("kind") == "classification":
-        result["argmax"] = outputs.argmax(axis=-1).tolist()
+    ms = round(1000 * (time.perf_counter() - started), 3)
+    if any(o.dtype.kind == "f" and not np.isfinite(o).all() for o in outputs.values()):
+        raise BadInput("the model produced non-finite outputs for these inputs", 422)
+    listed = {k: (v.astype(str) if v.dtype.kind in "SO" else v).tolist() for k, v in outputs.items()}
+    result = {"model": name, "outputs": listed[meta["outputs"][0]["name"]] if len(listed) == 1 else listed, "ms": ms}
+    first = outputs[meta["outputs"][0]["name"]]
+    if meta.get("kind") == "classification" and first.ndim >= 2:
+        result["argmax"] = first.argmax(axis=-1).tolist()
         labels = meta.get("labels")
         if labels:
-            result["labels"] = [labels[i] for i in result["argmax"]]
-    if not all(math.isfinite(v) for v in outputs.ravel().tolist()):
-        raise BadInput("the model produced non-finite outputs for these inputs", 422)
+            result["labels"] = [labels[i] if isinstance(i, int) and i < len(labels) else None for i in result["argmax"]]
     return jsonify(result)

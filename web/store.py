@@ -312,14 +312,14 @@ class Store:
                 cached = self._loaded[name] = (mtime, fn)
         return cached[1]
 
-    def predict(self, name: str, meta: dict, inputs: np.ndarray) -> np.ndarray:
-        """Run the Python counterpart (of the model whose verified metadata is meta) on a validated float32 batch."""
+    def predict(self, name: str, meta: dict, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the Python counterpart (of the model whose verified metadata is meta) on validated batches, by input name."""
         fn = self.serving_fn(name, meta)
         from tfjs_bridge.common.quiet import tf
 
-        (spec,), (out,) = meta["inputs"], meta["outputs"]
-        # The request arrives as float32; the signature may take int32 token ids, float16, etc.
-        return fn(**{spec["name"]: tf.cast(inputs, spec["dtype"])})[out["name"]].numpy()
+        feed = {spec["name"]: tf.constant(inputs[spec["name"]], dtype=spec["dtype"]) for spec in meta["inputs"]}
+        result = fn(**feed)
+        return {out["name"]: result[out["name"]].numpy() for out in meta["outputs"]}
 
 
 def init_app(app) -> None:
