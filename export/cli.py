@@ -51,6 +51,9 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
     parser.add_argument("--custom-objects", metavar="FILE.py|MODULE",
                         help="for .keras / .h5 files: a Python file or module to import first, so the custom layers it "
                         "registers (@keras.saving.register_keras_serializable) can be loaded; safe_mode stays on")
+    parser.add_argument("--vocabulary", type=folder_path, metavar="FILE.txt",
+                        help="the words of the model's token-id inputs, one per line (line N = id N); recorded in "
+                        "metadata.json so the page turns typed words into ids")
     parser.add_argument("--kind", choices=("classification", "regression"),
                         help="for model files: whether argmax agreement is checked (default: classification "
                         "when the output is [batch, k>=2])")
@@ -86,6 +89,11 @@ def check_arguments(args: argparse.Namespace) -> str | None:
                 regular_input(args.golden_inputs, "--golden-inputs", MAX_GOLDEN_BYTES)
         except UserError as err:
             return str(err)
+    if args.vocabulary is not None:
+        try:
+            read_vocabulary(args.vocabulary)
+        except UserError as err:
+            return str(err)
     if args.custom_objects and args.custom_objects.endswith(".py") and not Path(args.custom_objects).is_file():
         return f"--custom-objects {args.custom_objects}: no such file"
     if args.name is not None:
@@ -110,6 +118,18 @@ def check_arguments(args: argparse.Namespace) -> str | None:
             except UserError as err:
                 return str(err)
     return None
+
+
+def read_vocabulary(path: Path) -> list[str]:
+    """The words of a vocabulary file, one per line (UTF-8, at most 1,000,000 lines of 256 characters)."""
+    regular_input(path, "--vocabulary", MAX_GOLDEN_BYTES)
+    try:
+        words = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"--vocabulary {path}: cannot read as UTF-8 text ({err})") from None
+    if not words or len(words) > 1_000_000 or max(map(len, words)) > 256:
+        raise UserError(f"--vocabulary {path}: needs 1 to 1,000,000 lines of at most 256 characters")
+    return words
 
 
 def print_table(metas: list[dict], seconds: list[float], out: Path) -> None:
@@ -143,6 +163,8 @@ def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
         started = time.perf_counter()
         source = from_path(path, args.golden_inputs, args.kind, signature=args.signature, custom_objects=args.custom_objects,
                            tags=args.tags.split(",") if args.tags else None)
+        if args.vocabulary is not None:
+            source.run["vocabulary"] = read_vocabulary(args.vocabulary)
         for meta in export_source(source, args.out, args.format, qmap, args.shard_size, folder=args.name):
             metas.append(meta)
             seconds.append(time.perf_counter() - started)

@@ -165,6 +165,7 @@ def build_metadata(source: Source, folder: str, fmt: str, flavour: str | None, q
         "outputs": source.io["outputs"],
         "labels": run.get("labels"),
         "preprocessing": run.get("preprocessing"),
+        **({"vocabulary": run["vocabulary"]} if run.get("vocabulary") else {}),
         "quantization": quantization_record(qmap),
         "bytes": {"on_disk": weights["on_disk"], "float32": weights["float32"]},
         "files": weight_files(model_dir),
