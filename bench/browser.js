@@ -1,8 +1,12 @@
 // Inference timing of every exported model in headless Chromium on cpu, wasm and webgl, through the
 // production server. Prints one JSON array. Usage: node bench/browser.js [--smoke]
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-import { launchChromium, startServer } from '../web/node/server.js';
+import { launchChromium, startServer } from '../tests/support/server.js';
+
+// The timing code is not part of the served app: it goes into the page as a module of its own.
+const timingSource = await readFile(new URL('./timing.js', import.meta.url), 'utf8');
 
 const { values: opts } = parseArgs({ options: { smoke: { type: 'boolean', default: false } } });
 const { proc, base } = await startServer();
@@ -11,9 +15,10 @@ try {
   const page = await browser.newPage();
   await page.goto(base);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-  const results = await page.evaluate(async (smoke) => {
+  const results = await page.evaluate(async ({ smoke, timingSource }) => {
     const { loadModel } = await import('/static/js/loader.js');
-    const { timeModel } = await import('/static/js/timing.js');
+    const { runModel } = await import('/static/js/parity.js');
+    const { timeModel } = await import(URL.createObjectURL(new Blob([timingSource], { type: 'text/javascript' })));
     const { models } = await (await fetch('/api/models')).json();
     const tf = window.tf;
     const rows = [];
@@ -24,12 +29,13 @@ try {
         const started = performance.now();
         const { model, meta } = await loadModel(tf, name);
         const loadMs = performance.now() - started;
-        rows.push({ runtime: 'chromium', model: name, backend, load_ms: loadMs, ...(await timeModel(tf, model, meta, smoke)) });
+        const timing = await timeModel(tf, (xs) => runModel(tf, model, meta, xs), meta, smoke);
+        rows.push({ runtime: 'chromium', model: name, backend, load_ms: loadMs, ...timing });
         model.dispose();
       }
     }
     return rows;
-  }, opts.smoke);
+  }, { smoke: opts.smoke, timingSource });
   console.log(JSON.stringify(results));
 } finally {
   await browser.close();

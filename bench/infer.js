@@ -5,7 +5,8 @@ import path from 'node:path';
 
 import { discoverModels, loadModelDir } from '../web/node/load.js';
 import { BACKENDS, tf, useBackend } from '../web/node/harness.js';
-import { timeModel } from '../web/static/js/timing.js';
+import { runModel } from '../web/static/js/parity.js';
+import { timeModel } from './timing.js';
 
 const { values: opts } = parseArgs({ options: { models: { type: 'string' }, smoke: { type: 'boolean', default: false } } });
 const results = [];
@@ -15,9 +16,9 @@ for (const dir of await discoverModels(path.resolve(opts.models))) {
     const started = performance.now();
     const { model, meta } = await loadModelDir(tf, dir);
     const loadMs = performance.now() - started;
-    const timing = await timeModel(tf, model, meta, opts.smoke);
+    const timing = await timeModel(tf, (xs) => runModel(tf, model, meta, xs), meta, opts.smoke);
     model.dispose();
-    results.push({ runtime: 'node', model: meta.name, backend, load_ms: loadMs, ...timing });
+    results.push({ runtime: 'node', model: path.basename(dir), backend, load_ms: loadMs, ...timing });
   }
 }
 console.log(JSON.stringify(results));

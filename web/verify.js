@@ -1,33 +1,91 @@
-// npm run verify [-- --models DIR] [--backends cpu,wasm]: parity of every exported model, as a table.
-import { writeFile } from 'node:fs/promises';
+#!/usr/bin/env node
+// tfjs-bridge-verify: check that tf.js predicts what Python predicted for exported model folders.
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { BACKENDS, MODELS_ROOT, formatTable, verifyAll } from './node/harness.js';
+import { BACKENDS, formatTable, tf, verifyDirs } from './node/harness.js';
+import { discoverModels, isModelFolder } from './node/load.js';
 
-function fail(message, code) {
+const USAGE = `usage: tfjs-bridge-verify [DIR ...] [--backends ${BACKENDS.join(',')}] [--json] [--no-report] [--help] [--version]
+
+Run each model folder's goldens.json on tf.js backends in Node and compare with the Python outputs.
+Each DIR is a model folder (holding metadata.json) or a folder of model folders; default: web_models.
+
+  --backends LIST  comma-separated tf.js backends (default ${BACKENDS.join(',')})
+  --json           print one JSON object {verified_at, tfjs, rows} instead of the table
+  --no-report      do not write parity-report.json into each folder of model folders
+  --help           show this help
+  --version        show the version
+
+Exit status: 0 all checks passed, 1 a check failed, 2 usage error or no model folders.`;
+
+/** Print one error line and exit with code. */
+function fail(message, code = 2) {
   console.error(`error: ${message}`);
   process.exit(code);
 }
 
-let options;
+let parsed;
 try {
-  ({ values: options } = parseArgs({
-    options: { models: { type: 'string', default: MODELS_ROOT }, backends: { type: 'string', default: BACKENDS.join(',') } },
-  }));
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      backends: { type: 'string', default: BACKENDS.join(',') },
+      json: { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+      version: { type: 'boolean', default: false },
+    },
+  });
 } catch (err) {
-  fail(err.message, 2);
+  // parseArgs's own message runs on with advice about '--'; the option's name is what matters.
+  const option = /'([^']*)'/.exec(err.message)?.[1];
+  fail(err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option '${option}' (see --help)` : `${err.message} (see --help)`);
+}
+const { values: options, positionals } = parsed;
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (options.version) {
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+  console.log(pkg.version);
+  process.exit(0);
 }
 const backends = options.backends.split(',').filter(Boolean);
 const unknown = backends.filter((b) => !BACKENDS.includes(b));
-if (unknown.length || !backends.length) fail(`unknown backend '${unknown}': choose from ${BACKENDS.join(', ')}`, 2);
+if (unknown.length || !backends.length) fail(`unknown backend '${unknown.join(',')}': choose from ${BACKENDS.join(', ')}`);
 
-const rows = await verifyAll(path.resolve(options.models), backends);
-if (!rows.length) fail(`no exported models under ${options.models}: run \`make demo SERVE=0\` or \`python -m export\``, 2);
-console.log(formatTable(rows));
-// The web app shows each model's last parity status from this file (GET /api/models).
-const report = { verified_at: new Date().toISOString(), rows };
-await writeFile(path.join(path.resolve(options.models), 'parity-report.json'), `${JSON.stringify(report, null, 1)}\n`);
+// Each DIR is a model folder itself or a folder of them; only the latter get a parity-report.json.
+const HOW = 'export one with `tfjs-bridge export MODEL`';
+const targets = [];
+for (const arg of positionals.length ? positionals : ['web_models']) {
+  const dir = path.resolve(arg);
+  if (!(await stat(dir).catch(() => null))?.isDirectory()) fail(positionals.length ? `${arg}: no such folder` : `no ${arg} folder here: ${HOW}`);
+  const single = await isModelFolder(dir);
+  targets.push({ dir, single, models: single ? [dir] : await discoverModels(dir) });
+}
+if (!targets.some((t) => t.models.length)) {
+  fail(`no model folders in ${positionals.join(', ') || 'web_models'}: ${HOW}`);
+}
+
+const verifiedAt = new Date().toISOString();
+const rows = [];
+for (const target of targets) {
+  const found = await verifyDirs(target.models, backends);
+  rows.push(...found);
+  // The web app shows each model's last parity status from this file (GET /api/models).
+  if (!target.single && !options['no-report']) {
+    const report = { verified_at: verifiedAt, tfjs: tf.version.tfjs, rows: found };
+    await writeFile(path.join(target.dir, 'parity-report.json'), `${JSON.stringify(report, null, 1)}\n`);
+  }
+}
 const failed = rows.filter((r) => !r.pass).length;
-console.log(failed ? `\n${failed} of ${rows.length} checks FAILED` : `\nall ${rows.length} checks passed`);
+if (options.json) {
+  console.log(JSON.stringify({ verified_at: verifiedAt, tfjs: tf.version.tfjs, rows }));
+} else {
+  console.log(formatTable(rows));
+  console.log(failed ? `\n${failed} of ${rows.length} checks FAILED` : `\nall ${rows.length} checks passed`);
+}
 process.exit(failed ? 1 : 0);

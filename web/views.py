@@ -50,7 +50,9 @@ def model_file(name: str, filename: str):
 @bp.get("/schema/model-folder.schema.json")
 def model_folder_schema():
     """Serve the model-folder JSON Schema the page's loader checks every metadata.json and goldens.json against."""
-    return send_from_directory(SCHEMA_FILE.parent, SCHEMA_FILE.name, max_age=0)
+    response = send_from_directory(SCHEMA_FILE.parent, SCHEMA_FILE.name, max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/vendor/<filename>")

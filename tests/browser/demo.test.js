@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ROOT, launchChromium, startServer } from '../../web/node/server.js';
+import { ROOT, launchChromium, startServer } from '../support/server.js';
 
 const SCREENSHOT = path.join(ROOT, 'screenshots', 'demo.png');
 
@@ -15,6 +15,7 @@ describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
   let page;
   let base;
   const consoleErrors = [];
+  const requested = [];
 
   before(async () => {
     ({ proc: server, base } = await startServer());
@@ -23,6 +24,7 @@ describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
     page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
     page.on('pageerror', (err) => consoleErrors.push(err.message));
     page.on('response', (res) => { if (res.status() >= 400) consoleErrors.push(`HTTP ${res.status()} ${res.url()}`); });
+    page.on('request', (req) => requested.push(new URL(req.url()).pathname));
     await page.goto(base);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   });
@@ -35,6 +37,11 @@ describe('demo page in headless Chromium', { timeout: 300_000 }, () => {
   test('page is cross-origin isolated so wasm may use threads', async () => {
     assert.equal(await page.evaluate(() => window.crossOriginIsolated), true);
     assert.match(await page.textContent('[data-testid=backend-status]'), /wasm ready · SIMD on · threads on/);
+  });
+
+  test('showing the models downloads no goldens.json', () => {
+    assert.ok(requested.some((p) => p.endsWith('/metadata.json')), 'metadata was fetched');
+    assert.deepEqual(requested.filter((p) => p.endsWith('/goldens.json')), []);
   });
 
   test('parity panel passes for every model on cpu, wasm and webgl', async () => {

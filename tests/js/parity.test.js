@@ -1,4 +1,4 @@
-// npm test: every model under web/models/ matches Python on cpu and wasm, plus the harness's own checks.
+// npm test: every model under web/models/ (or TFJS_BRIDGE_MODELS) matches Python on cpu and wasm, plus the harness's own checks.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +14,7 @@ const models = await discoverModels(MODELS_ROOT);
 const rows = [];
 
 describe('parity of exported models with Python', () => {
-  test('web/models/ holds exported models (make models / make demo)', () => {
+  test('the models folder holds exported models (make models / make demo)', () => {
     assert.ok(models.length > 0, `no models under ${MODELS_ROOT}`);
   });
   for (const dir of models) {
@@ -23,6 +23,7 @@ describe('parity of exported models with Python', () => {
         const r = await verifyModel(dir, backend);
         rows.push(r);
         assert.deepEqual(r.shape, r.expectedShape, 'output shape');
+        for (const o of r.outputs) assert.ok(o.maxAbsDiff <= o.tolerance, `${o.name}: max |Δ| ${o.maxAbsDiff} > ${o.tolerance}`);
         assert.ok(r.maxAbsDiff <= r.tolerance, `max |Δ| ${r.maxAbsDiff} > ${r.tolerance}`);
         if (r.argmaxAgreement !== null) assert.ok(r.argmaxAgreement >= r.argmaxMin, `argmax agreement ${r.argmaxAgreement}`);
         if (r.quantization === 'float32' && r.argmaxAgreement !== null) assert.equal(r.argmaxAgreement, 1);
@@ -49,14 +50,20 @@ describe('parity arithmetic', () => {
     assert.equal(r.argmaxAgreement, 0.5);
     assert.ok(Math.abs(r.maxAbsDiff - 0.2) < 1e-12);
   });
+  test('strings compare equal or not at all; booleans by value', () => {
+    assert.equal(compareOutputs(['a', 'b'], ['a', 'b'], 2, false).maxAbsDiff, 0);
+    assert.equal(compareOutputs(['a', 'b'], ['a', 'c'], 2, false).maxAbsDiff, Infinity);
+    assert.equal(compareOutputs(Uint8Array.of(1, 0), [true, true], 2, false).maxAbsDiff, 1);
+  });
   test('unknown weight encodings have no tolerance', () => {
-    assert.throws(() => toleranceFor({ name: 'm', quantization: 'int4' }), /no parity tolerance/);
+    assert.throws(() => toleranceFor({ name: 'm', quantization: { dtype: 'int4', map: {} } }, [1]), /no parity tolerance/);
   });
   test('quantized tolerances scale with the outputs, float32 stays absolute', () => {
-    const golden = { outputs: [0.5, -20, 3] };
-    assert.equal(toleranceFor({ name: 'm', quantization: null, golden }), TOLERANCES.float32);
-    assert.equal(toleranceFor({ name: 'm', quantization: 'uint8', golden }), TOLERANCES.uint8 * 20);
-    assert.equal(toleranceFor({ name: 'm', quantization: 'float16', golden: { outputs: [0.1] } }), TOLERANCES.float16);
+    const expected = [0.5, -20, 3];
+    const quantized = (dtype) => ({ name: 'm', quantization: { dtype, map: { [dtype]: '*' } } });
+    assert.equal(toleranceFor({ name: 'm', quantization: null }, expected), TOLERANCES.float32);
+    assert.equal(toleranceFor(quantized('uint8'), expected), TOLERANCES.uint8 * 20);
+    assert.equal(toleranceFor(quantized('float16'), [0.1]), TOLERANCES.float16);
   });
   test('quantized classifiers need 99% argmax agreement, float32 ones all of it', () => {
     assert.equal(ARGMAX_MIN.float32, 1);

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { MODELS_ROOT, tf, useBackend } from '../../web/node/harness.js';
-import { discoverModels, loadModelDir, readJson } from '../../web/node/load.js';
+import { discoverModels, loadModelDir, readMetadataDir } from '../../web/node/load.js';
 
-const root = process.env.TFJS_BRIDGE_MODELS ?? MODELS_ROOT;
+const root = MODELS_ROOT;
 const trainable = [];
 for (const dir of await discoverModels(root)) {
-  const meta = await readJson(path.join(dir, 'metadata.json'));
+  const meta = await readMetadataDir(dir);
   if (meta.format === 'layers' && meta.kind === 'classification' && !meta.quantization) trainable.push(dir);
 }
 
@@ -21,12 +21,13 @@ test('a float32 layers classifier is exported (make models writes mlp-layers)', 
 for (const dir of trainable) {
   test(`${path.basename(dir)} loss goes down after a few fit steps`, async () => {
     await useBackend('cpu');
-    const { model, meta } = await loadModelDir(tf, dir);
-    const g = meta.golden;
-    const classes = g.output_shape[g.output_shape.length - 1];
-    // Labels where the metadata has them, else the model's own predictions (a fixed target to fit towards).
-    const labels = g.labels ?? [...tf.tidy(() => tf.tensor(g.outputs, g.output_shape).argMax(-1)).dataSync()];
-    const x = tf.tensor(g.inputs, g.input_shape, 'float32');
+    const { model, meta, goldens: g } = await loadModelDir(tf, dir, { goldens: true });
+    const input = g.inputs[meta.inputs[0].name];
+    const output = g.outputs[meta.outputs[0].name];
+    const classes = output.shape[output.shape.length - 1];
+    // Labels where the goldens have them, else the model's own predictions (a fixed target to fit towards).
+    const labels = g.labels ?? [...tf.tidy(() => tf.tensor(output.values, output.shape).argMax(-1)).dataSync()];
+    const x = tf.tensor(input.values, input.shape, 'float32');
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
     try {
       model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });

@@ -1,15 +1,18 @@
-// Run every exported model's goldens on tf.js backends in Node and tabulate the parity results.
+// Run model folders' goldens on tf.js backends in Node and tabulate the parity results.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { checkParity } from '../static/js/parity.js';
+import { tableCells } from '../static/js/table.js';
 import { discoverModels, loadModelDir } from './load.js';
 
 export { tf };
 export const BACKENDS = ['cpu', 'wasm'];
-export const MODELS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'models');
+// The demo's models folder; TFJS_BRIDGE_MODELS points the tests at another one.
+export const MODELS_ROOT = process.env.TFJS_BRIDGE_MODELS
+  ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'models');
 
 /** Switch tf.js to a backend, failing loudly if it cannot start. */
 export async function useBackend(name) {
@@ -20,45 +23,41 @@ export async function useBackend(name) {
   if (name === 'cpu') tf.backend().firstUse = false;
 }
 
-/** Load one model folder on one backend, check its goldens, and free the model. */
+/** Load one model folder on one backend, check its goldens, and free the model; the row is named by the folder. */
 export async function verifyModel(dir, backend) {
   await useBackend(backend);
-  const { model, meta } = await loadModelDir(tf, dir);
+  const { model, meta, goldens } = await loadModelDir(tf, dir, { goldens: true });
   try {
-    return await checkParity(tf, model, meta);
+    return await checkParity(tf, model, meta, goldens, path.basename(dir));
   } finally {
     model.dispose();
   }
 }
 
-/** Verify every model under root on every backend; a model that fails to load becomes a failed row. */
-export async function verifyAll(root = MODELS_ROOT, backends = BACKENDS) {
+/** Verify model folders on every backend; a folder that fails to load becomes a failed row. */
+export async function verifyDirs(dirs, backends = BACKENDS) {
   const rows = [];
-  for (const dir of await discoverModels(root)) {
+  for (const dir of dirs) {
     for (const backend of backends) {
       try {
         rows.push(await verifyModel(dir, backend));
       } catch (err) {
-        rows.push({ model: path.basename(dir), backend, pass: false, error: err.message });
+        const folder = path.basename(dir);
+        rows.push({ model: folder, folder, backend, pass: false, error: err.message });
       }
     }
   }
   return rows;
 }
 
-/** Fixed-width table: model × format × quantization × backend × max |Δ| × argmax × bytes (and leaks, verdict). */
+/** Verify every model folder under root on every backend. */
+export async function verifyAll(root = MODELS_ROOT, backends = BACKENDS) {
+  return verifyDirs(await discoverModels(root), backends);
+}
+
+/** Fixed-width text table of the shared cells, columns two spaces apart (the Python tests split on that). */
 export function formatTable(rows) {
-  const header = ['model', 'format', 'quant', 'backend', 'goldens', 'max |Δ|', 'tolerance', 'argmax', 'bytes', 'leaked', 'ms', 'result'];
-  const body = rows.map((r) =>
-    r.error
-      ? [r.model, r.format ?? '-', r.quantization ?? '-', r.backend, '-', '-', '-', '-', '-', '-', '-', `FAIL: ${r.error}`]
-      : [
-          r.model, r.format, r.quantization, r.backend, String(r.count), r.maxAbsDiff.toExponential(2),
-          r.tolerance.toExponential(1),
-          r.argmaxAgreement === null ? 'n/a' : `${(100 * r.argmaxAgreement).toFixed(1)}%`,
-          r.bytes.toLocaleString('en-US'), String(r.leakedTensors), r.ms.toFixed(1), r.pass ? 'pass' : 'FAIL',
-        ],
-  );
+  const { header, body } = tableCells(rows);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');

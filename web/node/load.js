@@ -1,49 +1,59 @@
-// Load an exported model folder from disk in Node without @tensorflow/tfjs-node: tf.js's file:// loader
-// needs tfjs-node, so read model.json and the shards ourselves and hand them over with tf.io.fromMemory.
+// Node's IO adapters for the shared loader (artifacts.js), and model-folder discovery. tf.js's file://
+// loader needs tfjs-node (whose install downloads a native binary), so files are read here and handed over.
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { assembleArtifacts, modelFromArtifacts } from '../static/js/artifacts.js';
+import { loadModelFolder, readGoldens, readMetadata } from '../static/js/artifacts.js';
 
-/** Parse a JSON file, naming the file in any error. */
-export async function readJson(file) {
-  let text;
+export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tfjs_bridge/common/model-folder.schema.json');
+
+let schemaOnce;
+/** The model-folder JSON Schema, read from disk once. */
+export function loadSchema() {
+  schemaOnce ??= readFile(SCHEMA_PATH, 'utf8').then(JSON.parse);
+  return schemaOnce;
+}
+
+/** Read a file, rejecting with just the reason (the shared loader names the file). */
+async function readOr(file, encoding) {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, encoding);
   } catch (err) {
-    throw new Error(`${file}: cannot read (${err.code ?? err.message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: invalid JSON (${err.message})`);
+    throw new Error(err.code ?? err.message);
   }
 }
 
-/** model.json and metadata.json of one folder, with its verified shards as ModelArtifacts. */
-export async function readModelDir(dir) {
-  const modelJson = await readJson(path.join(dir, 'model.json'));
-  const meta = await readJson(path.join(dir, 'metadata.json'));
+/** IO adapters reading the files of one model folder from disk. */
+export function folderIO(dir) {
   const where = (rel) => path.join(dir, rel);
-  const artifacts = await assembleArtifacts(modelJson, meta, {
+  return {
     where,
+    readText: (rel) => readOr(where(rel), 'utf8'),
+    readBytes: async (rel) => new Uint8Array(await readOr(where(rel))),
     sha256: async (bytes) => createHash('sha256').update(bytes).digest('hex'),
-    readShard: async (rel) => {
-      try {
-        return new Uint8Array(await readFile(where(rel)));
-      } catch (err) {
-        throw new Error(`${where(rel)}: weight shard missing (${err.code ?? err.message})`);
-      }
-    },
-  });
-  return { meta, artifacts };
+  };
 }
 
-/** Load a model folder into tf.js; returns { model, meta }. */
-export async function loadModelDir(tf, dir) {
-  const { meta, artifacts } = await readModelDir(dir);
-  return { model: await modelFromArtifacts(tf, artifacts, meta), meta };
+/** A folder's verified metadata.json. */
+export async function readMetadataDir(dir) {
+  return readMetadata(folderIO(dir), await loadSchema());
+}
+
+/** A folder's verified goldens.json, given its verified metadata. */
+export async function readGoldensDir(dir, meta) {
+  return readGoldens(folderIO(dir), meta, await loadSchema());
+}
+
+/** Load a model folder into tf.js; { model, meta }, plus { goldens } with options.goldens. */
+export async function loadModelDir(tf, dir, options) {
+  return loadModelFolder(tf, folderIO(dir), await loadSchema(), options);
+}
+
+/** Whether dir is a model folder (holds a metadata.json). */
+export async function isModelFolder(dir) {
+  return Boolean(await stat(path.join(dir, 'metadata.json')).catch(() => null));
 }
 
 /** Model folders (those holding a metadata.json) directly under root, sorted by name. */
@@ -58,7 +68,7 @@ export async function discoverModels(root) {
   for (const e of entries) {
     if (!e.isDirectory() || e.name.startsWith('.')) continue;
     const dir = path.join(root, e.name);
-    if (await stat(path.join(dir, 'metadata.json')).catch(() => null)) dirs.push(dir);
+    if (await isModelFolder(dir)) dirs.push(dir);
   }
   return dirs.sort();
 }

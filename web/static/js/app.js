@@ -1,12 +1,15 @@
 // The demo page: load every exported model in tf.js, draw/predict, compare with Flask, run parity.
 import { barChart, lineChart, pointsAndLine } from './charts.js';
-import { fetchJson, loadModel } from './loader.js';
+import { fetchJson, loadGoldens, loadModel } from './loader.js';
 import { argmaxRows, checkParity } from './parity.js';
 import { canvasToMnist, paintDigit } from './preprocess.js';
+import { HEADER, rowCells } from './table.js';
 
 const tf = window.tf;
 const $ = (id) => document.getElementById(id);
-const state = { names: [], models: {}, backend: null };
+// goldens: name → promise of its verified goldens.json, fetched the first time something needs it and kept
+// across backend switches (the files do not change with the backend).
+const state = { names: [], models: {}, goldens: {}, backend: null };
 
 /** Add an error to the list above the footer (and keep the rest of the page working). */
 function showError(err) {
@@ -38,6 +41,12 @@ async function useBackend(name) {
     detail = ` · SIMD ${simd ? 'on' : 'off'} · threads ${threads ? 'on' : 'off'}`;
   }
   $('backend-status').textContent = `${tf.getBackend()} ready${detail} · ${Object.keys(state.models).length} models`;
+}
+
+/** A model's goldens.json, downloaded and verified on first use only: showing a model does not need it. */
+function goldensOf(name) {
+  state.goldens[name] ??= loadGoldens(name, state.models[name].meta);
+  return state.goldens[name];
 }
 
 /** POST an input to Flask's Python model; returns the parsed answer and round-trip time. */
@@ -121,13 +130,18 @@ function setUpPad() {
   pad.addEventListener('pointerup', end);
   pad.addEventListener('pointercancel', end);
   $('clear').addEventListener('click', clear);
-  $('random-digit').addEventListener('click', () => {
-    const { golden } = state.models.mlp.meta;
-    const i = Math.floor(Math.random() * golden.count);
-    const values = golden.inputs.slice(784 * i, 784 * (i + 1));
-    paintDigit(pad, values);
-    $('digit-note').textContent = `test digit #${i}, labelled ${golden.labels[i]}`;
-    predictDigit(values).catch(showError);
+  $('random-digit').addEventListener('click', async () => {
+    try {
+      const { meta } = state.models.mlp;
+      const goldens = await goldensOf('mlp');
+      const i = Math.floor(Math.random() * goldens.count);
+      const values = goldens.inputs[meta.inputs[0].name].values.slice(784 * i, 784 * (i + 1));
+      paintDigit(pad, values);
+      $('digit-note').textContent = `test digit #${i}${goldens.labels ? `, labelled ${goldens.labels[i]}` : ''}`;
+      await predictDigit(values);
+    } catch (err) {
+      showError(err);
+    }
   });
 }
 
@@ -137,7 +151,7 @@ function setUpPad() {
 async function setUpLinear() {
   const { meta } = state.models.linear;
   const data = meta.training.training_data;
-  const n = meta.input.shape[1];
+  const n = meta.inputs[0].shape[1];
   const a = data.x[0];
   const b = data.x[data.x.length - 1];
   // Along the segment from the first to the last training point (the x axis itself for one feature).
@@ -174,7 +188,7 @@ async function setUpLinear() {
 
 // ---- parity and training curves ---------------------------------------------------------------
 
-/** Run every model's goldens on each backend in turn and fill the parity table. */
+/** Run every model's goldens on each backend in turn and fill the parity table with the Node harness's cells. */
 async function runParity(backends) {
   const table = $('parity');
   const body = table.querySelector('tbody');
@@ -189,15 +203,13 @@ async function runParity(backends) {
         let r;
         try {
           if (!state.models[name]) throw new Error('model failed to load');
-          r = await checkParity(tf, state.models[name].model, state.models[name].meta);
+          const { model, meta } = state.models[name];
+          r = await checkParity(tf, model, meta, await goldensOf(name), name);
         } catch (err) {
-          r = { model: name, backend, pass: false, error: err.message };
+          r = { model: name, folder: name, backend, pass: false, error: err.message };
         }
         results.push(r);
-        const cells = r.error
-          ? [r.model, r.backend, '–', '–', '–', '–', '–', `FAIL: ${r.error}`]
-          : [r.model, r.backend, r.count, r.maxAbsDiff.toExponential(2), r.tolerance.toExponential(0),
-              r.argmaxAgreement === null ? 'n/a' : `${(100 * r.argmaxAgreement).toFixed(1)}%`, r.ms.toFixed(1), r.pass ? 'pass' : 'FAIL'];
+        const cells = rowCells(r);
         const row = document.createElement('tr');
         row.dataset.model = r.model;
         row.dataset.backend = r.backend;
@@ -232,6 +244,7 @@ function drawCurves() {
 
 async function main() {
   $('tfjs-version').textContent = tf.version.tfjs;
+  $('parity').querySelector('thead tr').replaceChildren(...HEADER.map((h) => Object.assign(document.createElement('th'), { textContent: h })));
   tf.wasm.setWasmPaths('/vendor/');
   const { models } = await fetchJson('/api/models');
   models.filter((m) => m.error).forEach((m) => showError(new Error(m.error)));

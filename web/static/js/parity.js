@@ -1,4 +1,4 @@
-// Parity of a loaded tf.js model against the Python outputs stored in its metadata.json.
+// Parity of a loaded tf.js model against the Python outputs stored in its goldens.json.
 // Shared by the Node harness and the browser page: it only needs the `tf` namespace passed in.
 
 // Largest max |Δ| accepted per weight encoding. float32: Python and tf.js run the same float32 graph, but
@@ -8,7 +8,8 @@
 //
 // Quantized weights (--quantize) are compared with the float32 model's outputs, so the check bounds the
 // quantization error as well as the conversion. Their tolerances are relative: multiplied by
-// max(1, largest |expected output|), since rounding a weight moves an output in proportion to its size.
+// max(1, largest |expected output|), since rounding a weight moves an output in proportion to its size;
+// each output of a model is scaled by its own values, so a large output does not loosen a small one's bound.
 // Measured max |Δ| over graph and layers, Keras 3 and tf_keras, cpu and wasm (tests/test_export_matrix.py's
 // 2-epoch MLP, 16x16 CNN and linear model, plus the default 10-epoch MLP from `make models`; the linear
 // model's figure is relative to its outputs of ~20.8):
@@ -23,15 +24,15 @@ export const ARGMAX_MIN = { float32: 1, float16: 0.99, uint16: 0.99, uint8: 0.99
 
 /** The weight encoding a model's metadata declares (float32 when not quantized). */
 export function encodingOf(meta) {
-  return meta.quantization ?? meta.weights_dtype ?? 'float32';
+  return meta.quantization?.dtype ?? 'float32';
 }
 
-/** The max |Δ| accepted for a model: absolute for float32, scaled by the outputs' size when quantized. */
-export function toleranceFor(meta) {
+/** The max |Δ| accepted for one output's expected values: absolute for float32, scaled by their size when quantized. */
+export function toleranceFor(meta, expected) {
   const key = encodingOf(meta);
   if (!(key in TOLERANCES)) throw new Error(`${meta.name}: no parity tolerance defined for '${key}' weights`);
   if (key === 'float32') return TOLERANCES[key];
-  const largest = meta.golden.outputs.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const largest = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   return TOLERANCES[key] * Math.max(1, largest);
 }
 
@@ -46,17 +47,21 @@ export function argmaxRows(values, cols) {
   return out;
 }
 
+/** |a - e| for one element: numbers and booleans by value, strings equal or not at all. */
+function elementDiff(a, e) {
+  if (typeof e === 'string') return a === e ? 0 : Infinity;
+  const d = Math.abs(Number(a) - Number(e));
+  // NaN must fail, and Math.max(NaN, x) is NaN, so map it to Infinity here.
+  return Number.isNaN(d) ? Infinity : d;
+}
+
 /** Compare actual against expected values: max |Δ| and, for classifiers, argmax agreement. */
 export function compareOutputs(actual, expected, cols, isClassifier) {
   if (actual.length !== expected.length) {
     return { maxAbsDiff: Infinity, argmaxAgreement: isClassifier ? 0 : null };
   }
   let maxAbsDiff = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    // NaN must fail, and Math.max(NaN, x) is NaN, so test explicitly.
-    maxAbsDiff = Number.isNaN(d) ? Infinity : Math.max(maxAbsDiff, d);
-  }
+  for (let i = 0; i < actual.length; i++) maxAbsDiff = Math.max(maxAbsDiff, elementDiff(actual[i], expected[i]));
   let argmaxAgreement = null;
   if (isClassifier) {
     const a = argmaxRows(actual, cols);
@@ -66,36 +71,87 @@ export function compareOutputs(actual, expected, cols, isClassifier) {
   return { maxAbsDiff, argmaxAgreement };
 }
 
-/** Run a model's golden inputs on the current backend and judge the result against Python's outputs. */
-export async function checkParity(tf, model, meta) {
-  const golden = meta.golden;
-  const tolerance = toleranceFor(meta);
+// tf.js has no int64, float16 or uint8 tensors: goldens of those dtypes are fed as the nearest tf.js dtype.
+const TFJS_DTYPE = { float32: 'float32', float16: 'float32', int32: 'int32', int64: 'int32', uint8: 'int32', bool: 'bool', string: 'string' };
+
+/** One tf.js tensor per golden input, in metadata.inputs order. */
+function goldenInputs(tf, meta, goldens) {
+  return meta.inputs.map(({ name }) => {
+    const { values, shape, dtype } = goldens.inputs[name];
+    return tf.tensor(values, shape, TFJS_DTYPE[dtype]);
+  });
+}
+
+/**
+ * Run the model on its inputs; one output tensor per metadata.outputs entry, in that order. Graph models are fed
+ * by input name and asked for their outputs by signature name; layers models take and return tensors in the
+ * order of metadata.inputs and metadata.outputs (the exporter lists them in the model's own order).
+ */
+export async function runModel(tf, model, meta, xs) {
+  let ys;
+  if (meta.format === 'layers') {
+    ys = model.predict(xs.length === 1 ? xs[0] : xs);
+  } else {
+    const feed = Object.fromEntries(meta.inputs.map(({ name }, i) => [name, xs[i]]));
+    const names = meta.outputs.map(({ name }) => name);
+    try {
+      ys = model.execute(feed, names);
+    } catch (err) {
+      // Graphs with control flow or dynamic shapes only run asynchronously; tf.js says so in its error.
+      if (!/executeAsync/.test(err.message)) throw err;
+      ys = await model.executeAsync(feed, names);
+    }
+  }
+  ys = [ys].flat();
+  if (ys.length !== meta.outputs.length) {
+    tf.dispose(ys);
+    throw new Error(`model gives ${ys.length} outputs, metadata.json declares ${meta.outputs.length}`);
+  }
+  return ys;
+}
+
+/**
+ * Run a model's golden inputs on the current backend and judge every output against Python's.
+ * folder names the row: the folder's name, never metadata's `name`, so one folder cannot pose as another.
+ */
+export async function checkParity(tf, model, meta, goldens, folder) {
   const isClassifier = meta.kind === 'classification';
   const before = tf.memory().numTensors;
   const started = performance.now();
-  const x = tf.tensor(golden.inputs, golden.input_shape, 'float32');
-  let actual, shape, ms;
+  const xs = goldenInputs(tf, meta, goldens);
+  const actual = [];
+  let ms;
   try {
-    const y = model.predict(x);
+    const ys = await runModel(tf, model, meta, xs);
     try {
-      actual = await y.data();
-      shape = y.shape;
+      for (const y of ys) actual.push({ values: await y.data(), shape: y.shape });
       ms = performance.now() - started;
     } finally {
-      y.dispose();
+      tf.dispose(ys);
     }
   } finally {
-    x.dispose();
+    tf.dispose(xs);
   }
   const leakedTensors = tf.memory().numTensors - before;
-  const cols = golden.output_shape[golden.output_shape.length - 1];
-  const { maxAbsDiff, argmaxAgreement } = compareOutputs(actual, golden.outputs, cols, isClassifier);
-  const shapeOk = JSON.stringify(shape) === JSON.stringify(golden.output_shape);
+  const outputs = meta.outputs.map(({ name }, i) => {
+    const expected = goldens.outputs[name];
+    const tolerance = toleranceFor(meta, expected.values);
+    const cols = expected.shape[expected.shape.length - 1] ?? 1;
+    // Argmax agreement is judged on the first output: a classifier's class scores.
+    const cmp = compareOutputs(actual[i].values, expected.values, cols, isClassifier && i === 0);
+    const shapeOk = JSON.stringify(actual[i].shape) === JSON.stringify(expected.shape);
+    const pass = shapeOk && cmp.maxAbsDiff <= tolerance;
+    return { name, shape: actual[i].shape, expectedShape: expected.shape, maxAbsDiff: cmp.maxAbsDiff, tolerance, argmaxAgreement: cmp.argmaxAgreement, pass };
+  });
+  const [first] = outputs;
+  const argmaxAgreement = first.argmaxAgreement;
   const argmaxMin = isClassifier ? ARGMAX_MIN[encodingOf(meta)] : null;
-  const pass = shapeOk && maxAbsDiff <= tolerance && (!isClassifier || argmaxAgreement >= argmaxMin) && leakedTensors === 0;
+  const pass = outputs.every((o) => o.pass) && (!isClassifier || argmaxAgreement >= argmaxMin) && leakedTensors === 0;
   return {
-    model: meta.name, backend: tf.getBackend(), format: meta.format ?? 'graph', quantization: encodingOf(meta),
-    bytes: meta.bytes?.on_disk ?? (meta.files ?? []).reduce((n, f) => n + f.bytes, 0), count: golden.count, shape,
-    expectedShape: golden.output_shape, maxAbsDiff, tolerance, argmaxAgreement, argmaxMin, leakedTensors, ms, pass,
+    model: folder, folder, backend: tf.getBackend(), format: meta.format, quantization: encodingOf(meta),
+    bytes: meta.bytes.on_disk, count: goldens.count, shape: first.shape, expectedShape: first.expectedShape,
+    // Overall figures: the largest difference, and the strictest bound (each output is judged against its own).
+    maxAbsDiff: Math.max(...outputs.map((o) => o.maxAbsDiff)), tolerance: Math.min(...outputs.map((o) => o.tolerance)),
+    outputs, argmaxAgreement, argmaxMin, leakedTensors, ms, pass,
   };
 }

@@ -1,0 +1,20 @@
+// Parity result rows as table cells (strings), shared by the Node harness's text table and the page's
+// parity panel, so both show the same columns worked out the same way.
+
+export const HEADER = ['model', 'format', 'quant', 'backend', 'goldens', 'max |Δ|', 'tolerance', 'argmax', 'bytes', 'leaked', 'ms', 'result'];
+
+/** One row's cells, in HEADER's order; a row that failed before parity shows its error as the result. */
+export function rowCells(r) {
+  if (r.error) return [r.model, r.format ?? '-', r.quantization ?? '-', r.backend, '-', '-', '-', '-', '-', '-', '-', `FAIL: ${r.error}`];
+  return [
+    r.model, r.format, r.quantization, r.backend, String(r.count), r.maxAbsDiff.toExponential(2),
+    r.tolerance.toExponential(1),
+    r.argmaxAgreement === null ? 'n/a' : `${(100 * r.argmaxAgreement).toFixed(1)}%`,
+    r.bytes.toLocaleString('en-US'), String(r.leakedTensors), r.ms.toFixed(1), r.pass ? 'pass' : 'FAIL',
+  ];
+}
+
+/** Header and body cells of a list of rows. */
+export function tableCells(rows) {
+  return { header: HEADER, body: rows.map(rowCells) };
+}
