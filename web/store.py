@@ -61,7 +61,7 @@ def check_file(folder: Path, record: dict, what: str = "weight shard") -> None:
     if len(data) != record.get("bytes"):
         raise IntegrityError(f"{rel}: {len(data)} bytes, metadata says {record.get('bytes')} (truncated or replaced)")
     if hashlib.sha256(data).hexdigest() != record.get("sha256"):
-        raise IntegrityError(f"{rel}: sha256 mismatch, the shard's bytes were altered")
+        raise IntegrityError(f"{rel}: sha256 mismatch, the {what}'s bytes were altered")
 
 
 def verify_folder(folder: Path) -> dict:
