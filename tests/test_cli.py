@@ -136,9 +136,9 @@ def test_export_refuses_flags_an_artifact_would_ignore(cli, artifacts):
 
 @pytest.fixture(scope="module")
 def trained_linear(tmp_path_factory):
-    """`python -m train linear` in a real process, as a user runs it."""
+    """`python -m train linear` in a real process, as a user runs it (5 epochs: the output is the point)."""
     out = tmp_path_factory.mktemp("cli") / "lin"
-    return out, run("train", "linear", "--out", str(out))
+    return out, run("train", "linear", "--epochs", "5", "--out", str(out))
 
 
 def test_train_is_quiet_and_prints_a_summary(trained_linear):

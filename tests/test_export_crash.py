@@ -44,6 +44,7 @@ def kill_export(artifact: Path, out: Path, anchor: str, delay: float) -> int | N
     return finished
 
 
+@pytest.mark.slow
 def test_sigkill_during_export_leaves_old_or_new_complete_folder(artifacts, exported, tmp_path):
     out = tmp_path / "web_models"
     shutil.copytree(exported / "linear", out / "linear")

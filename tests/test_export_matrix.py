@@ -18,6 +18,8 @@ from tfjs_bridge.export.convert import export_source
 from tfjs_bridge.export.sources import from_artifact, from_keras
 from tfjs_bridge.export.weights import parse_quantize
 
+pytestmark = pytest.mark.slow  # 36 exports and two Node runs
+
 QUANTS = (None, "float16", "uint8")
 FORMATS = ("graph", "layers")
 

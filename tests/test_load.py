@@ -68,6 +68,7 @@ def percentiles(seconds: list[float]) -> dict:
     return {"requests": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2)}
 
 
+@pytest.mark.slow
 def test_concurrent_predictions_and_model_files_without_errors(server, exported):
     jobs = workload(exported)
     started = time.perf_counter()
