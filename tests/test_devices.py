@@ -46,13 +46,21 @@ def one_and_two_devices(tmp_path_factory):
     from tfjs_bridge.train.cli import main
 
     root = tmp_path_factory.mktemp("replicas")
-    mirrored = run("train", "mlp", *FEW_STEPS, "--strategy", "mirrored", "--virtual-devices", "2",
-                   "--out", str(root / "mirrored"))
-    assert mirrored.returncode == 0, mirrored.stderr
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert main(["mlp", *FEW_STEPS, "--out", str(root / "single")]) == 0
-    return root, summary(printed.getvalue()), summary(mirrored.stdout)
+    # The mirrored run's process starts first and trains while this one does the single-device run.
+    mirrored = subprocess.Popen(
+        [sys.executable, "-m", "train", "mlp", *FEW_STEPS, "--strategy", "mirrored", "--virtual-devices", "2",
+         "--out", str(root / "mirrored")],
+        cwd=CHECKOUT, env=user_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(["mlp", *FEW_STEPS, "--out", str(root / "single")]) == 0
+        out, err = mirrored.communicate(timeout=WORKER_TIMEOUT_S)
+    finally:
+        mirrored.kill()
+        mirrored.wait()
+    assert mirrored.returncode == 0, err
+    return root, summary(printed.getvalue()), summary(out)
 
 
 def test_two_replicas_end_with_the_weights_of_one(one_and_two_devices):
