@@ -9,7 +9,8 @@ import { launchChromium, startServer } from '../tests/support/server.js';
 const timingSource = await readFile(new URL('./timing.js', import.meta.url), 'utf8');
 
 const { values: opts } = parseArgs({ options: { smoke: { type: 'boolean', default: false } } });
-const { proc, base } = await startServer();
+// The demo's models (make models): serve's default folder is ./web_models, which a checkout does not have.
+const { proc, base } = await startServer({ args: ['--models', 'web/models'] });
 const browser = await launchChromium();
 try {
   const page = await browser.newPage();

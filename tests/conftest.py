@@ -1,10 +1,13 @@
-"""Shared fixtures: the offline MNIST split, quick-trained artifacts, and their tf.js exports."""
+"""Shared fixtures: the offline MNIST split, quick-trained artifacts, their tf.js exports, the CLI in process."""
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 import pytest
+from helpers import edited_copy, shift_first_output, verify_json
 
+import tfjs_bridge.cli
 from tfjs_bridge.common.quiet import quiet_tensorflow
 from tfjs_bridge.train import config
 
@@ -21,12 +24,13 @@ def offline_split():
 
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
-    """linear (defaults) and mlp (2 epochs: enough to be a real classifier) trained into a temp folder."""
+    """linear (25 epochs) and mlp (2 epochs: enough to be a real classifier) trained into a temp folder."""
     from tfjs_bridge.train.run import train_and_save
 
     root = tmp_path_factory.mktemp("artifacts")
     runs = {
-        "linear": dataclasses.replace(config.DEFAULTS["linear"], out=root / "linear"),
+        # Each epoch of the linear model is one step plus a checkpoint: 25 of them fit it well (loss 250 → ~0.6).
+        "linear": dataclasses.replace(config.DEFAULTS["linear"], epochs=25, out=root / "linear"),
         "mlp": dataclasses.replace(config.DEFAULTS["mlp"], epochs=2, out=root / "mlp"),
     }
     for name, cfg in runs.items():
@@ -43,6 +47,40 @@ def exported(artifacts, tmp_path_factory):
     for name in ("linear", "mlp"):
         export_artifact(artifacts / name, out)
     return out
+
+
+class Outcome(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys):
+    """`tfjs-bridge ARGS...` in this process: (exit code, stdout, stderr); argparse's exits become codes."""
+    def call(*argv) -> Outcome:
+        capsys.readouterr()
+        try:
+            code = tfjs_bridge.cli.main([str(a) for a in argv])
+        except SystemExit as done:
+            code = done.code
+        return Outcome(code, *capsys.readouterr())
+    return call
+
+
+@pytest.fixture(scope="session")
+def node_parity(exported, tmp_path_factory):
+    """One Node run (cpu, wasm) over the fresh exports and two broken copies of the mlp: (exit code, rows).
+
+    mlp-drifted: one expected output moved by 1e-3 (10x the float32 tolerance), goldens.json resealed so only
+    parity can catch it; mlp-truncated: the weight shard 100 bytes short. Rows are {(folder, backend): row}.
+    """
+    broken = tmp_path_factory.mktemp("broken_parity")
+    edited_copy(exported / "mlp", broken / "mlp-drifted", goldens=shift_first_output(1e-3))
+    truncated = edited_copy(exported / "mlp", broken / "mlp-truncated")
+    shard = next(truncated.glob("*.bin"))
+    shard.write_bytes(shard.read_bytes()[:-100])
+    return verify_json(exported, broken)
 
 
 def small_conv(keras, seed: int = 0):

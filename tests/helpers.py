@@ -1,9 +1,13 @@
-"""Helpers shared by test modules: run the project's entry points as a user would."""
+"""Helpers shared by test modules: run the project's entry points as a user would, and edit model folders."""
 
+import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from tfjs_bridge.common.paths import CHECKOUT
 
@@ -20,10 +24,18 @@ def run(*args, timeout: int = 300, **env) -> subprocess.CompletedProcess:
                           env=user_env(**env), timeout=timeout)
 
 
-def verify(models_dir, *options: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run the Node harness (`npm run verify`) on a models folder, with extra options (e.g. --backends cpu)."""
-    return subprocess.run(["node", "web/verify.js", "--models", str(models_dir), *options], cwd=CHECKOUT,
+def verify(*args, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run the Node harness (`node web/verify.js DIR... [options]`); no parity-report.json is left in temp folders."""
+    return subprocess.run(["node", "web/verify.js", *map(str, args), "--no-report"], cwd=CHECKOUT,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def verify_json(*args, timeout: int = 300) -> tuple[int, dict]:
+    """The Node harness's exit code and its --json rows as {(folder, backend): row}."""
+    result = verify(*args, "--json", timeout=timeout)
+    assert result.stdout.strip(), result.stderr
+    rows = json.loads(result.stdout)["rows"]
+    return result.returncode, {(r["folder"], r["backend"]): r for r in rows}
 
 
 def summary(stdout: str) -> dict:
@@ -37,10 +49,59 @@ def summary(stdout: str) -> dict:
 
 
 def parity_rows(stdout: str, model: str) -> list[dict]:
-    """The `npm run verify` table's rows for one model, as {column header: cell}."""
+    """The `npm run verify` table's rows for one model folder, as {column header: cell}."""
     lines = stdout.splitlines()
     header_at = next(i for i, line in enumerate(lines) if line.startswith("model "))
     # Headers contain single spaces ("max |Δ|"); columns are separated by two or more.
     header = re.split(r"\s{2,}", lines[header_at].strip())
     rows = [re.split(r"\s{2,}", line.strip()) for line in lines[header_at + 2:] if line.startswith(model + " ")]
     return [dict(zip(header, cells)) for cells in rows]
+
+
+def read_json(path: Path):
+    return json.loads(Path(path).read_text())
+
+
+def write_json(path: Path, value) -> None:
+    Path(path).write_text(json.dumps(value))
+
+
+def edit_json(path: Path, edit) -> None:
+    """Rewrite a JSON file through edit(value), which changes it in place."""
+    value = read_json(path)
+    edit(value)
+    write_json(path, value)
+
+
+def reseal_goldens(folder: Path) -> None:
+    """Record goldens.json's current length and sha256 in metadata.json, as the exporter would have."""
+    blob = (Path(folder) / "goldens.json").read_bytes()
+    edit_json(Path(folder) / "metadata.json", lambda meta: meta["goldens"].update(
+        bytes=len(blob), sha256=hashlib.sha256(blob).hexdigest()))
+
+
+def edited_copy(good: Path, dest: Path, goldens=None, metadata=None) -> Path:
+    """A copy of the model folder good at dest, with goldens.json (resealed) and metadata.json edited in place."""
+    shutil.copytree(good, dest)
+    if goldens:
+        edit_json(dest / "goldens.json", goldens)
+        reseal_goldens(dest)
+    if metadata:
+        edit_json(dest / "metadata.json", metadata)
+    return dest
+
+
+def golden_arrays(folder: Path):
+    """(inputs, outputs) of a one-input, one-output model folder's goldens.json, as float32 arrays."""
+    import numpy as np
+
+    doc = read_json(Path(folder) / "goldens.json")
+    (x,), (y,) = doc["inputs"].values(), doc["outputs"].values()
+    return tuple(np.asarray(t["values"], np.float32).reshape(t["shape"]) for t in (x, y))
+
+
+def shift_first_output(delta: float):
+    """A goldens.json edit moving the first expected output value by delta."""
+    def edit(goldens):
+        next(iter(goldens["outputs"].values()))["values"][0] += delta
+    return edit

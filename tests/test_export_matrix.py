@@ -10,13 +10,15 @@ import os
 import subprocess
 
 import pytest
-from helpers import verify
+from helpers import edited_copy, shift_first_output, verify_json
 
 from tests.conftest import small_conv
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.export.convert import export_source
 from tfjs_bridge.export.sources import from_artifact, from_keras
 from tfjs_bridge.export.weights import parse_quantize
+
+pytestmark = pytest.mark.slow  # 36 exports and two Node runs
 
 QUANTS = (None, "float16", "uint8")
 FORMATS = ("graph", "layers")
@@ -46,39 +48,55 @@ def matrix(artifacts, keras_modules, tmp_path_factory):
     return out, metas
 
 
+DRIFTED = "mlp-layers-keras3-uint8"
+
+
 @pytest.fixture(scope="module")
-def verified(matrix):
-    """One `node web/verify.js` run over the whole matrix."""
+def verified(matrix, tmp_path_factory):
+    """One Node run (`node web/verify.js --json`) over the whole matrix and a negative control: (exit code, rows).
+
+    The control is the uint8 layers MLP with one expected value shifted by 4x its tolerance (0.2 against 5e-2),
+    goldens.json resealed so that only the parity check can catch it.
+    """
     out, _ = matrix
-    return verify(out, timeout=600)
+    control = tmp_path_factory.mktemp("drifted")
+    edited_copy(out / DRIFTED, control / f"{DRIFTED}-drifted", goldens=shift_first_output(0.2))
+    return verify_json(out, control, timeout=600)
 
 
 def test_every_combination_passes_in_node(matrix, verified):
     _, metas = matrix
     assert len(metas) == 3 * 2 * 2 * 3
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    rows = [ln.split() for ln in verified.stdout.splitlines() if ln.split() and ln.split()[0] in metas]
-    assert sorted((r[0], r[3], r[-1]) for r in rows) == sorted(
-        (name, backend, "pass") for name in metas for backend in ("cpu", "wasm"))
-    print(verified.stdout)
+    _, rows = verified
+    passed = sorted(key for key, row in rows.items() if row["pass"])
+    assert passed == sorted((name, backend) for name in metas for backend in ("cpu", "wasm"))
+    for (folder, backend), row in sorted(rows.items()):
+        print(f"{folder:32} {backend:5} max |Δ| {row.get('maxAbsDiff', float('nan')):.2e} "
+              f"tolerance {row.get('tolerance', float('nan')):.1e} {'pass' if row['pass'] else 'FAIL'}")
 
 
 def test_metadata_records_format_flavour_and_encoding(matrix):
     _, metas = matrix
     for folder, meta in metas.items():
         name, fmt, flavour, quant = folder.split("-")
-        assert meta["format"] == fmt and meta["quantization"] == (None if quant == "float32" else quant)
-        assert meta["weights_dtype"] == quant
-        if fmt == "layers" or name == "conv" or flavour == "tf_keras":
-            assert meta["keras"] == flavour  # the model the export was made from
+        assert meta["format"] == fmt
+        if quant == "float32":
+            assert meta["quantization"] is None
         else:
-            assert meta["keras"] is None  # straight from the trained SavedModel
+            assert meta["quantization"] == {"dtype": quant, "map": {quant: "*"}}
+        assert meta["source"]["type"] == ("in_memory" if name == "conv" else "artifact")
+        # Every format of an artifact points the web app at the artifact's SavedModel, by its name.
+        assert meta["counterpart"] == (None if name == "conv" else name)
+        if fmt == "layers" or name == "conv" or flavour == "tf_keras":
+            assert meta["source"]["keras"] == flavour  # the model the export was made from
+        else:
+            assert meta["source"]["keras"] is None  # straight from the trained SavedModel
 
 
 def test_quantization_shrinks_weights(matrix):
     _, metas = matrix
     for folder, meta in metas.items():
-        ratio = meta["bytes"]["ratio"]
+        ratio = meta["bytes"]["on_disk"] / meta["bytes"]["float32"]
         expected = {"float32": 1.0, "float16": 0.5, "uint8": 0.25}[folder.split("-")[-1]]
         # Graph exports also hold a few int32 constants (shapes) that stay 4 bytes; uint8 adds nothing per tensor.
         assert expected <= ratio <= expected + 0.02, (folder, meta["bytes"])
@@ -116,16 +134,11 @@ def test_layers_models_keep_training_in_tfjs(matrix, verified):
         assert f"{name} loss" in result.stdout
 
 
-def test_drift_beyond_a_quantized_tolerance_fails(matrix, tmp_path):
+def test_drift_beyond_a_quantized_tolerance_fails(verified):
     """Negative control: shifting one expected value of a uint8 export by 4x its tolerance (0.2 against 5e-2) must fail."""
-    import shutil
-
-    out, metas = matrix
-    folder = "mlp-layers-keras3-uint8"
-    shutil.copytree(out / folder, tmp_path / folder)
-    meta_file = tmp_path / folder / "metadata.json"
-    meta = json.loads(meta_file.read_text())
-    meta["golden"]["outputs"][0] += 0.2
-    meta_file.write_text(json.dumps(meta))
-    result = verify(tmp_path, "--backends", "cpu", timeout=120)
-    assert result.returncode == 1 and "FAIL" in result.stdout
+    code, rows = verified
+    assert code == 1
+    for backend in ("cpu", "wasm"):
+        row = rows[(f"{DRIFTED}-drifted", backend)]
+        assert not row["pass"] and "error" not in row and row["tolerance"] == 5e-2, row
+        assert row["maxAbsDiff"] > row["tolerance"]

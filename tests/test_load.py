@@ -9,6 +9,7 @@ import urllib.request
 
 import numpy as np
 import pytest
+from helpers import golden_arrays
 
 from tfjs_bridge.common.paths import CHECKOUT
 
@@ -34,8 +35,8 @@ def server(exported, artifacts):
 def workload(exported) -> list[tuple]:
     """(kind, path, body or None, check) for prediction and model-file requests, interleaved."""
     mlp = json.loads((exported / "mlp" / "metadata.json").read_text())
-    digit = np.asarray(mlp["golden"]["inputs"][:784]).reshape(28, 28).tolist()
-    expected_digit = int(np.argmax(mlp["golden"]["outputs"][:10]))
+    inputs, outputs = golden_arrays(exported / "mlp")
+    digit, expected_digit = inputs[0].tolist(), int(np.argmax(outputs[0]))
     shard = mlp["files"][0]
     model_json = (exported / "mlp" / "model.json").read_bytes()
     kinds = [
@@ -67,6 +68,7 @@ def percentiles(seconds: list[float]) -> dict:
     return {"requests": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2)}
 
 
+@pytest.mark.slow
 def test_concurrent_predictions_and_model_files_without_errors(server, exported):
     jobs = workload(exported)
     started = time.perf_counter()

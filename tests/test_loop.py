@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import run, user_env
+from helpers import user_env
 
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.train import config, data
@@ -31,12 +31,12 @@ def numpy_sgd_linear(x, y, lr, steps):
 
 def test_linear_tape_loop_matches_numpy_gradient_descent():
     split = data.load_linear()
-    cfg = config.DEFAULTS["linear"]
+    cfg = dataclasses.replace(config.DEFAULTS["linear"], epochs=25)  # one full-batch step per epoch
     model = LINEAR.build()
     history = fit(LINEAR, model, split, cfg, progress=False)
     w_ref, b_ref = numpy_sgd_linear(split.x_train.astype(np.float64), split.y_train.astype(np.float64), cfg.learning_rate, cfg.epochs)
     kernel, bias = (v.numpy() for v in model.trainable_variables)
-    # float32 training vs float64 reference over 100 steps: agreement to ~1e-6 relative is measured.
+    # float32 training vs float64 reference: measured max relative difference 1.8e-7 after 25 steps (8e-7 after 100).
     np.testing.assert_allclose(kernel, w_ref, rtol=1e-4)
     np.testing.assert_allclose(bias, [b_ref], rtol=1e-4)
     assert history[-1]["loss"] < history[0]["loss"] / 100
@@ -58,20 +58,23 @@ def test_diverging_training_raises_a_clear_error():
 
 
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
-    """Checkpoint after each epoch, stop at 60, resume to 100: same weights and history as 100 straight."""
-    split, cfg = data.load_linear(), config.DEFAULTS["linear"]
+    """Checkpoint, stop at 6, resume to 10: same weights and history as 10 straight."""
+    split = data.load_linear()
+    cfg = dataclasses.replace(config.DEFAULTS["linear"], epochs=10)  # one step per epoch
     straight = LINEAR.build()
     fit(LINEAR, straight, split, cfg, progress=False, run_dir=tmp_path / "straight")
-    fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, epochs=60), progress=False, run_dir=tmp_path / "split")
+    fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, epochs=6), progress=False, run_dir=tmp_path / "split")
     resumed = LINEAR.build()
     history = fit(LINEAR, resumed, split, dataclasses.replace(cfg, resume=True), progress=False, run_dir=tmp_path / "split")
-    assert [r["epoch"] for r in history] == list(range(1, 101))
+    assert [r["epoch"] for r in history] == list(range(1, 11))
     for a, b in zip(straight.weights, resumed.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # Not a trivial match: 10 steps move the weights well away from their zero start.
+    assert np.abs(resumed.weights[0].numpy()).max() > 0.1
     kept = sorted(p.name for p in (tmp_path / "split" / "checkpoints").glob("*.index"))
     # Epoch-end checkpoints are written at most every config.EPOCH_CHECKPOINT_SECONDS and after the last epoch:
     # these runs take well under that, so each wrote only its last epoch's.
-    assert kept == ["ckpt-100.index", "ckpt-60.index"]
+    assert kept == ["ckpt-10.index", "ckpt-6.index"]
 
 
 def test_resume_refuses_a_missing_or_different_run(tmp_path):
@@ -103,11 +106,16 @@ def test_tensorboard_scalars_per_epoch(tmp_path):
     assert all(v > 0 for _, v in logged["examples_per_sec"])
 
 
-def test_sigkill_mid_run_then_resume_reaches_the_same_accuracy(tmp_path):
-    """Kill -9 after the first checkpoint, resume, and end where an uninterrupted run ends (±0.5 pt)."""
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_reaches_the_same_accuracy(tmp_path, cli):
+    """Kill -9 after the first checkpoint, resume, and end where an uninterrupted run ends (±0.5 pt).
+
+    Only the killed run needs a process of its own; the uninterrupted and the resumed runs go through the same
+    command line in this one.
+    """
     args = ("train", "mlp", "--epochs", "3", "--checkpoint-every", "100", "--no-progress")
-    whole = run(*args, "--out", str(tmp_path / "whole"))
-    assert whole.returncode == 0, whole.stderr
+    whole = cli(*args, "--out", tmp_path / "whole")
+    assert whole.code == 0, whole.err
     out = tmp_path / "killed"
     index = out.with_name("killed.run") / "checkpoints" / "checkpoint"
     proc = subprocess.Popen([sys.executable, "-m", *args, "--out", str(out)], cwd=CHECKOUT, env=user_env(),
@@ -122,9 +130,9 @@ def test_sigkill_mid_run_then_resume_reaches_the_same_accuracy(tmp_path):
         proc.kill()
         proc.wait()
     assert not out.exists(), "killed mid-run: no artifact"
-    resumed = run(*args, "--resume", "--out", str(out))
-    assert resumed.returncode == 0, resumed.stderr
-    step = int(re.search(r"resumed at step (\d+)", resumed.stdout).group(1))
+    resumed = cli(*args, "--resume", "--out", out)
+    assert resumed.code == 0, resumed.err
+    step = int(re.search(r"resumed at step (\d+)", resumed.out).group(1))
     assert 100 <= step < 750  # 3 epochs of 250 steps; a checkpoint every 100
     a = json.loads((tmp_path / "whole" / "run.json").read_text())
     b = json.loads((out / "run.json").read_text())

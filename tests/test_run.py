@@ -19,8 +19,12 @@ def test_artifact_folder_contents(artifacts):
     assert run["labels"] == [str(d) for d in range(10)]
     assert len(run["history"]) == 2 and 0.0 < run["final"]["test_accuracy"] <= 1.0
     assert np.load(mlp / "golden_inputs.npy").shape == (config.MNIST_GOLDEN_COUNT, 28, 28)
+    # The test split rides along, so the exporter can score quantized weights without the training code.
+    with np.load(mlp / "test_set.npz") as test_set:
+        assert test_set["x"].shape == (config.MNIST_TEST_SIZE, 28, 28) and test_set["y"].shape == (config.MNIST_TEST_SIZE,)
     linear = json.loads((artifacts / "linear" / "run.json").read_text())
     assert linear["training_data"]["x"] == config.LINEAR_X
+    assert not (artifacts / "linear" / "test_set.npz").exists()  # a regression has no accuracy to score
     assert not list(artifacts.glob(".*tmp-*")), "no temp folders left behind"
 
 

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import verify
+from helpers import golden_arrays, verify
 
 from tests.conftest import small_conv
 from tfjs_bridge.export.cli import main
@@ -42,8 +42,6 @@ def user_exports(user_models, tmp_path_factory):
     assert main([str(user_models / "cnn.keras"), "--out", str(out)]) == 0
     assert main([str(user_models / "regressor.h5"), "--out", str(out)]) == 0
     assert main([str(user_models / "digits"), "--out", str(out), "--golden-inputs", str(user_models / "digits_inputs.npy")]) == 0
-    assert main([str(user_models / "cnn.keras"), "--out", str(out), "--format", "both", "--quantize", "float16",
-                 "--shard-size", "1000", "--name", "cnn-f16"]) == 2  # --name needs a single format
     assert main([str(user_models / "cnn.keras"), "--out", str(out), "--format", "layers", "--quantize", "float16",
                  "--shard-size", "1000", "--name", "cnn-f16"]) == 0
     return out
@@ -54,28 +52,32 @@ def meta_of(folder):
 
 
 def test_formats_follow_the_model_type(user_exports):
-    assert meta_of(user_exports / "cnn")["format"] == "layers" and meta_of(user_exports / "cnn")["keras"] == "keras3"
-    assert meta_of(user_exports / "regressor")["format"] == "layers"
-    assert meta_of(user_exports / "digits")["format"] == "graph"
+    cnn, regressor, digits = (meta_of(user_exports / name) for name in ("cnn", "regressor", "digits"))
+    assert cnn["format"] == "layers" and cnn["source"] == {"type": "keras", "name": "cnn", "keras": "keras3"}
+    assert regressor["format"] == "layers" and regressor["source"] == {"type": "h5", "name": "regressor", "keras": "keras3"}
+    assert digits["format"] == "graph" and digits["source"] == {"type": "saved_model", "name": "digits", "keras": None}
+    # Only a SavedModel folder can be the web app's Python counterpart, found by its folder name.
+    assert (cnn["counterpart"], regressor["counterpart"], digits["counterpart"]) == (None, None, "digits")
     assert sorted(p.name for p in user_exports.iterdir()) == ["cnn", "cnn-f16", "digits", "regressor"]
 
 
 def test_goldens_are_seeded_or_given(user_exports, user_models):
     cnn = meta_of(user_exports / "cnn")
-    assert cnn["kind"] == "classification" and cnn["golden"]["count"] == GOLDEN_COUNT
-    assert cnn["golden"]["input_shape"] == [GOLDEN_COUNT, 16, 16, 1] and cnn["source"].startswith(".keras file")
+    assert cnn["kind"] == "classification" and cnn["goldens"]["count"] == GOLDEN_COUNT
+    cnn_inputs, _ = golden_arrays(user_exports / "cnn")
+    assert cnn_inputs.shape == (GOLDEN_COUNT, 16, 16, 1) and cnn["inputs"][0]["name"] == "pixels"
     assert meta_of(user_exports / "regressor")["kind"] == "regression"
-    digits = meta_of(user_exports / "digits")
-    np.testing.assert_array_equal(np.asarray(digits["golden"]["inputs"], np.float32).reshape(8, 28, 28),
-                                  np.load(user_models / "digits_inputs.npy"))
-    io = {"input": {"shape": [None, 4]}}
+    digits_inputs, _ = golden_arrays(user_exports / "digits")
+    np.testing.assert_array_equal(digits_inputs, np.load(user_models / "digits_inputs.npy"))
+    io = {"inputs": [{"name": "x", "shape": [None, 4]}]}
     np.testing.assert_array_equal(golden_inputs_for(io, None), golden_inputs_for(io, None))
 
 
 def test_small_shards_are_all_listed(user_exports):
     meta = meta_of(user_exports / "cnn-f16")
     assert len(meta["files"]) > 1 and all(f["bytes"] <= 1000 for f in meta["files"])
-    assert meta["quantization"] == "float16" and meta["bytes"]["ratio"] < 0.55
+    assert meta["quantization"] == {"dtype": "float16", "map": {"float16": "*"}}
+    assert meta["bytes"]["on_disk"] / meta["bytes"]["float32"] < 0.55
 
 
 def test_user_exports_pass_in_node(user_exports):
@@ -109,6 +111,6 @@ def test_bad_paths_are_one_line_errors(tmp_path, name, message):
 def test_golden_inputs_must_fit_the_input(tmp_path):
     np.save(tmp_path / "g.npy", np.zeros((2, 5), np.float32))
     with pytest.raises(ExportError, match=r"shape \[2, 5\] does not fit input \[None, 4\]"):
-        golden_inputs_for({"input": {"shape": [None, 4]}}, tmp_path / "g.npy")
+        golden_inputs_for({"inputs": [{"name": "x", "shape": [None, 4]}]}, tmp_path / "g.npy")
     with pytest.raises(ExportError, match="free dimensions: pass --golden-inputs"):
-        golden_inputs_for({"input": {"shape": [None, None, 3]}}, None)
+        golden_inputs_for({"inputs": [{"name": "x", "shape": [None, None, 3]}]}, None)

@@ -33,7 +33,7 @@ def test_model_list_flags_each_broken_model_and_lists_the_good_one(client, broke
     _, cases = broken
     models = {m["name"]: m for m in client.get("/api/models").get_json()["models"]}
     assert set(models) == {"linear", *cases}
-    assert "error" not in models["linear"] and models["linear"]["input"]["shape"] == [None, 3]
+    assert "error" not in models["linear"] and models["linear"]["inputs"][0]["shape"] == [None, 3]
     for folder, case in cases.items():
         assert_names_file_and_problem(models[folder]["error"], folder, case)
     print(f"/api/models: {len(cases)} broken folders refused, 1 good listed")
@@ -76,5 +76,8 @@ def test_shard_paths_outside_the_folder_are_refused(exported, tmp_path):
     meta["files"][0]["path"] = model["weightsManifest"][0]["paths"][0] = "../linear/model.json"
     meta_file.write_text(json.dumps(meta))
     model_file.write_text(json.dumps(model))
-    with pytest.raises(store.ModelError, match="not a file name in the model folder"):
+    # The schema refuses it first, naming the field; check_file refuses it again on its own (defence in depth).
+    with pytest.raises(store.ModelError, match=r'linear/metadata.json: files\[0\]\.path: "\.\./linear/model.json" does not match'):
         store.Store(tmp_path, tmp_path).metadata("linear")
+    with pytest.raises(store.IntegrityError, match="not a file name in the model folder"):
+        store.check_file(tmp_path / "linear", meta["files"][0])

@@ -5,7 +5,9 @@ import shutil
 
 import numpy as np
 import pytest
+from helpers import edit_json, golden_arrays
 
+from tfjs_bridge.common.paths import SCHEMA_FILE
 from tfjs_bridge.web import create_app
 
 
@@ -61,7 +63,8 @@ def test_model_list(client):
     models = {m["name"]: m for m in client.get("/api/models").get_json()["models"]}
     assert set(models) == {"linear", "mlp"}
     mlp = models["mlp"]
-    assert mlp["input"] == {"name": "image", "shape": [None, 28, 28], "dtype": "float32"}
+    assert mlp["inputs"] == [{"name": "image", "shape": [None, 28, 28], "dtype": "float32"}]
+    assert mlp["outputs"] == [{"name": "output", "shape": [None, 10], "dtype": "float32"}]
     assert mlp["format"] == "graph" and mlp["quantization"] is None and mlp["python"] is True
     assert mlp["bytes"] == 318056 and mlp["goldens"] == 64
 
@@ -78,14 +81,18 @@ def test_model_list_reports_last_verify(app, client, exported):
     assert mlp["parity"]["wasm"]["pass"] is True
 
 
+def test_schema_is_served_for_the_page(client):
+    with client.get("/schema/model-folder.schema.json") as answer:
+        assert answer.status_code == 200 and answer.mimetype == "application/json"
+        assert answer.get_json() == json.loads(SCHEMA_FILE.read_text())
+
+
 def test_predict_matches_the_goldens(client, exported):
-    meta = json.loads((exported / "mlp" / "metadata.json").read_text())
-    g = meta["golden"]
-    inputs = np.asarray(g["inputs"], dtype=np.float32).reshape(g["input_shape"])[:3]
-    answer = post(client, "mlp", {"inputs": inputs.tolist()})
+    inputs, outputs = golden_arrays(exported / "mlp")
+    answer = post(client, "mlp", {"inputs": inputs[:3].tolist()})
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
-    expected = np.asarray(g["outputs"]).reshape(g["output_shape"])[:3]
+    expected = outputs[:3]
     np.testing.assert_allclose(body["outputs"], expected, atol=1e-6)
     assert body["argmax"] == expected.argmax(1).tolist() and body["labels"] == [str(i) for i in body["argmax"]]
 
@@ -139,23 +146,22 @@ def test_oversized_body_is_413_json(client):
 
 def test_missing_python_counterpart_is_404(exported, tmp_path):
     shutil.copytree(exported / "linear", tmp_path / "models" / "linear")
-    meta_file = tmp_path / "models" / "linear" / "metadata.json"
-    meta = json.loads(meta_file.read_text())
-    meta["saved_model"] = str(tmp_path / "gone")
-    meta_file.write_text(json.dumps(meta))
+    edit_json(tmp_path / "models" / "linear" / "metadata.json", lambda meta: meta.update(counterpart="gone"))
     app = create_app({"TESTING": True, "MODELS_DIR": tmp_path / "models", "ARTIFACTS_DIR": tmp_path})
     assert app.test_client().get("/api/models").get_json()["models"][0]["python"] is False
     answer = post(app.test_client(), "linear", {"inputs": [1, 2, 3]})
-    assert answer.status_code == 404 and "python -m train" in answer.get_json()["error"]
+    assert answer.status_code == 404
+    assert answer.get_json()["error"] == (f"no Python model for linear: its counterpart 'gone' is not a SavedModel under "
+                                          f"{tmp_path.name}/ (serve --artifacts DIR)")
 
 
-def test_layers_export_predicts_with_its_source_saved_model(artifacts, tmp_path):
-    """A folder named differently from its artifact (mlp-layers) still finds its Python counterpart."""
-    from tfjs_bridge.export.convert import export_source
-    from tfjs_bridge.export.sources import from_artifact
-
-    export_source(from_artifact(artifacts / "mlp"), tmp_path, fmt="layers")
-    app = create_app({"TESTING": True, "MODELS_DIR": tmp_path, "ARTIFACTS_DIR": tmp_path / "elsewhere"})
+def test_layers_export_predicts_with_its_source_saved_model(artifacts, exported, tmp_path):
+    """A folder named differently from its artifact (mlp-layers) still finds its Python counterpart, by name."""
+    shutil.copytree(exported / "mlp", tmp_path / "mlp-layers")
+    assert json.loads((tmp_path / "mlp-layers" / "metadata.json").read_text())["counterpart"] == "mlp"
+    app = create_app({"TESTING": True, "MODELS_DIR": tmp_path, "ARTIFACTS_DIR": artifacts})
     assert [m["name"] for m in app.test_client().get("/api/models").get_json()["models"]] == ["mlp-layers"]
-    answer = post(app.test_client(), "mlp-layers", {"inputs": [[0.0] * 28] * 28})
-    assert answer.status_code == 200 and len(answer.get_json()["outputs"][0]) == 10
+    inputs, outputs = golden_arrays(tmp_path / "mlp-layers")
+    answer = post(app.test_client(), "mlp-layers", {"inputs": inputs[:2].tolist()})
+    assert answer.status_code == 200
+    np.testing.assert_allclose(answer.get_json()["outputs"], outputs[:2], atol=1e-6)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tfjs_bridge.export.errors import ExportError
 from tfjs_bridge.export.weights import (
     load_read_back,
     parse_quantize,
@@ -29,7 +30,7 @@ def test_quantize_specs(specs, qmap, label):
     (["uint8", "uint8=dense*"], "uint8 already applies to all weights"),
 ])
 def test_bad_quantize_specs(specs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ExportError, match=message):
         parse_quantize(specs)
 
 
@@ -49,5 +50,5 @@ def test_read_back_refuses_a_model_of_another_shape(exported):
     import keras
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
-    with pytest.raises(ValueError, match=r"no exported weight of shape \(4, 1\)"):
+    with pytest.raises(ExportError, match=r"no exported weight of shape \(4, 1\)"):
         load_read_back(model, exported / "linear")

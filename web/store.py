@@ -108,7 +108,7 @@ def check_file(folder: Path, record: dict, what: str = "weight shard") -> None:
     except files.FileRefused as err:
         raise IntegrityError(str(err)) from None
     if digest != record["sha256"]:
-        raise IntegrityError(f"{rel}: sha256 mismatch, the shard's bytes were altered")
+        raise IntegrityError(f"{rel}: sha256 mismatch, the {what}'s bytes were altered")
 
 
 def verify_folder(folder: Path) -> dict:

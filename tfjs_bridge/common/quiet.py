@@ -57,7 +57,11 @@ def quiet_import(module: str):
     """Import a TensorFlow-family module with its import-time noise filtered out (unless verbose)."""
     if module in sys.modules:
         return sys.modules[module]
-    with filtered_native_output():
+    with filtered_native_output(), warnings.catch_warnings():
+        # tensorflow_hub (imported by tensorflowjs) imports pkg_resources, which the pinned setuptools 80 marks
+        # deprecated on import: a warning about a dependency's dependency that users cannot act on.
+        if not verbose_requested():
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
         return importlib.import_module(module)
 
 
