@@ -50,7 +50,7 @@ BAD_INPUT = [
     (["train", "linear", "--csv", "README.md"], "README.md: data row 1 is not all numbers"),
     (["train", "linear", "--out", "README.md/linear"], "README.md"),
     (["export", "linear", "--golden-inputs", "/nonexistent.npy"], "--golden-inputs /nonexistent.npy: no such file"),
-    (["export", "linear", "--golden-inputs", "README.md"], "expected a .npy file"),
+    (["export", "linear", "--golden-inputs", "README.md"], "expected a .npy (numpy.save) or .npz (numpy.savez) file"),
     (["export", "linear", "--out", "README.md"], "--out README.md exists and is not a folder"),
     (["export", "linear", "--name", "../escape"], "must be a plain folder name"),
     (["export", "linear", "mlp", "--name", "one"], "--name needs a single model"),
@@ -59,7 +59,7 @@ BAD_INPUT = [
     (["export", "linear", "--format", "tfjs"], "invalid choice"),
     (["serve", "--models", "/nonexistent"], "--models /nonexistent is not a folder"),
     (["serve", "--artifacts", "README.md"], "--artifacts README.md is not a folder"),
-    (["serve", "--threads", "0"], "--threads must be at least 1"),
+    (["serve", "--threads", "0"], "argument --threads: must be at least 1, got 0"),
     (["verify", "--backends", "gpu"], "unknown backend 'gpu': choose from cpu, wasm"),
     (["verify", "/nonexistent"], "/nonexistent: no such folder"),
     (["verify"], "web_models: no such folder (export a model first"),
@@ -133,7 +133,7 @@ def test_tape_demo_command(cli):
 def test_export_refuses_flags_an_artifact_would_ignore(cli, artifacts):
     code, _, err = cli("export", artifacts / "linear", "--kind", "classification", "--out", "/nonexistent/never-written")
     assert code == 2 and "Traceback" not in err
-    assert "--golden-inputs and --kind are for SavedModel directories" in err
+    assert "--golden-inputs, --kind, --signature and --tags are for SavedModel directories" in err
 
 
 @pytest.fixture(scope="module")

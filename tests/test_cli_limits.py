@@ -76,7 +76,7 @@ def npy_cases(tmp_path):
     np.save(tmp_path / "norows.npy", np.zeros((0, 3), np.float32))
     cases["norows.npy"] = "holds no rows"
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    cases["objects.npy"] = "is not numeric"
+    cases["objects.npy"] = "is neither numbers nor text"
     os.mkfifo(tmp_path / "fifo.npy")
     cases["fifo.npy"] = "is a FIFO"
     os.symlink("/dev/zero", tmp_path / "zero.npy")
@@ -134,10 +134,11 @@ def test_marker_rules(tmp_path):
         (legacy / name).write_text("")
     with atomic.output_directory(legacy) as tmp:
         (tmp / "model.json").write_text("{}")
-    empty = tmp_path / "empty"
+    empty = tmp_path / "empty"  # e.g. made by the user for the output: replacing it loses nothing
     empty.mkdir()
-    with pytest.raises(atomic.NotOurs):
-        atomic.check_replaceable(empty)
+    with atomic.output_directory(empty) as tmp:
+        (tmp / "run.json").write_text("{}")
+    assert (empty / "run.json").is_file()
     link = tmp_path / "link"
     link.symlink_to(target)
     with pytest.raises(atomic.NotOurs, match="not a folder"):
@@ -176,9 +177,10 @@ def test_non_finite_and_unmatched_quantize_are_refused(exported_linear_source, t
 
     source = exported_linear_source
     def scaled(value):
-        def reference(x):  # a model whose outputs leave float32: 3e38 * 10 overflows to Infinity
+        def reference(named):  # a model whose outputs leave float32: 3e38 * 10 overflows to Infinity
+            rows = len(next(iter(named.values())))
             with np.errstate(over="ignore"):
-                return np.full((len(x), 1), value, np.float32) * np.float32(10)
+                return {out["name"]: np.full((rows, 1), value, np.float32) * np.float32(10) for out in source.io["outputs"]}
         return reference
 
     for bad in (np.nan, np.inf, 3e38):

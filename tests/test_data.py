@@ -54,7 +54,7 @@ def test_tfds_path_on_mock_data(tmp_path):
 
 
 def test_tfds_without_data_or_network_is_a_clear_error(tmp_path):
-    with pytest.raises(DataError, match="tensorflow_datasets mnist unavailable"):
+    with pytest.raises(DataError, match="tensorflow_datasets mnist is not in .*: prepare it on a connected machine"):
         load_tfds_mnist(data_dir=tmp_path, download=False)
 
 

@@ -27,7 +27,7 @@ def test_model_folder_layout(exported):
         for f in [*meta["files"], meta["goldens"]]:
             blob = (folder / f["path"]).read_bytes()
             assert f["bytes"] == len(blob) and f["sha256"] == hashlib.sha256(blob).hexdigest()
-        assert sorted(p.name for p in folder.iterdir()) == sorted(["model.json", "metadata.json", "goldens.json", *shards])
+        assert sorted(p.name for p in folder.iterdir()) == sorted([".tfjs-bridge", "model.json", "metadata.json", "goldens.json", *shards])
         schema.validate(meta)
         schema.validate(read_json(folder / "goldens.json"), schema.GOLDENS)
 

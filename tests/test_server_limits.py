@@ -89,6 +89,7 @@ def test_slow_and_idle_sockets_up_to_the_limit_do_not_stop_normal_requests(serve
 
 def test_idle_sockets_beyond_the_limit_are_dropped_after_the_channel_timeout(exported, artifacts):
     with serving(exported, artifacts, "--connection-limit", "40", "--channel-timeout", "1") as address:
+        assert predict(address, timeout=60)[0] == 200  # loads the SavedModel first: only the wait for a slot is timed
         idle = [socket.create_connection(address, timeout=5) for _ in range(40)]
         try:
             time.sleep(0.3)

@@ -69,8 +69,8 @@ def test_goldens_are_seeded_or_given(user_exports, user_models):
     assert meta_of(user_exports / "regressor")["kind"] == "regression"
     digits_inputs, _ = golden_arrays(user_exports / "digits")
     np.testing.assert_array_equal(digits_inputs, np.load(user_models / "digits_inputs.npy"))
-    io = {"inputs": [{"name": "x", "shape": [None, 4]}]}
-    np.testing.assert_array_equal(golden_inputs_for(io, None), golden_inputs_for(io, None))
+    io = {"inputs": [{"name": "x", "shape": [None, 4], "dtype": "float32"}]}
+    np.testing.assert_array_equal(golden_inputs_for(io, None)["x"], golden_inputs_for(io, None)["x"])
 
 
 def test_small_shards_are_all_listed(user_exports):
@@ -110,7 +110,7 @@ def test_bad_paths_are_one_line_errors(tmp_path, name, message):
 
 def test_golden_inputs_must_fit_the_input(tmp_path):
     np.save(tmp_path / "g.npy", np.zeros((2, 5), np.float32))
-    with pytest.raises(ExportError, match=r"shape \[2, 5\] does not fit input \[None, 4\]"):
-        golden_inputs_for({"inputs": [{"name": "x", "shape": [None, 4]}]}, tmp_path / "g.npy")
+    with pytest.raises(ExportError, match=r"shape \[2, 5\] does not fit input 'x' \[None, 4\]"):
+        golden_inputs_for({"inputs": [{"name": "x", "shape": [None, 4], "dtype": "float32"}]}, tmp_path / "g.npy")
     with pytest.raises(ExportError, match="free dimensions: pass --golden-inputs"):
-        golden_inputs_for({"inputs": [{"name": "x", "shape": [None, None, 3]}]}, None)
+        golden_inputs_for({"inputs": [{"name": "x", "shape": [None, None, 3], "dtype": "float32"}]}, None)

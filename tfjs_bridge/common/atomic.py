@@ -84,10 +84,8 @@ def check_replaceable(target: Path) -> None:
     marker = _marker(target)
     if marker is not None:
         strangers = sorted(entries - set(marker.get("entries", [])))
-    elif entries:
+    else:  # an empty folder loses nothing when replaced; older outputs of this tool hold only its file names
         strangers = sorted(e for e in entries if not LEGACY_ENTRIES.fullmatch(e))
-    else:
-        strangers = ["(nothing: an empty folder tfjs-bridge did not make)"]
     if strangers:
         shown = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
         raise NotOurs(f"{target} holds {shown}, which tfjs-bridge did not write: refusing to replace it ({how})")

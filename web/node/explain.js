@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 
 import { checkParity, compareOutputs, goldenInputs, runModel, toleranceFor } from '../static/js/parity.js';
 import { tf, useBackend } from './harness.js';
-import { folderIO, loadModelDir } from './load.js';
+import { limitsOf } from '../static/js/artifacts.js';
+import { folderIO, loadModelDir, loadSchema } from './load.js';
 
 // Values shown from each side of a departure: enough to see its pattern, few enough for one line.
 export const SHOWN = 6;
@@ -86,7 +87,8 @@ export function compareTensor(meta, entry, actual, actualShape, expected) {
 
 /** Names of a graph model's nodes (from its model.json, already verified by the loader). */
 async function graphNodes(dir) {
-  const modelJson = JSON.parse(await folderIO(dir).readText('model.json'));
+  const limit = limitsOf(await loadSchema())['model.json'];
+  const modelJson = JSON.parse(await folderIO(dir).readText('model.json', limit));
   return new Set((modelJson.modelTopology?.node ?? []).map((n) => n.name));
 }
 

@@ -49,6 +49,7 @@ async function lstatOr(file) {
  * FIFOs and devices are refused before they are opened (O_NOFOLLOW | O_NONBLOCK catch a swap after the check).
  */
 async function readRegular(dir, rel, limit) {
+  if (!Number.isFinite(limit)) throw new Error(`reading ${rel}: no size limit given`); // a caller's bug, not the folder's
   const folder = await lstatOr(dir);
   if (!folder.isDirectory()) throw refused(`the model folder is ${kind(folder)}; refused`);
   const file = path.join(dir, rel);
