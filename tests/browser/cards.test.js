@@ -64,11 +64,8 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
       assert.ok(r.js.length >= 1 && r.js[0].values.every(Number.isFinite), `${name}: tf.js outputs ${JSON.stringify(r.js)}`);
       const python = models.find((m) => m.name === name).python;
       assert.equal(python, true, `${name} has a counterpart under the fixture artifacts`);
-      if (name === 'pair') {
-        // The API predicts for one-input models only (today): the card says so where Python's answer would be.
-        assert.match(r.pyError, /takes 2 inputs/);
-        continue;
-      }
+      // Every card, the two-input one included ({"inputs": {name: example}}), gets Python's answer beside tf.js's.
+      assert.equal(r.pyError ?? null, null, `${name}: ${r.pyError}`);
       assert.ok(r.maxAbsDiff <= TOLERANCE, `${name}: max |Δ| ${r.maxAbsDiff}`);
     }
     const shown = await page.$$eval('.model-card', (cards) => cards.map((c) => c.dataset.model));

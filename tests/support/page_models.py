@@ -1,6 +1,6 @@
 """Tiny seeded models of every input kind the page renders, for the browser tests: `python tests/support/page_models.py OUT`.
 
-OUT/models holds the demo's folders (linear, mlp, mlp-layers, linked from web/models) and four more: an image
+OUT/models holds the demo's folders (linear, mlp, mlp-layers, copied from web/models) and four more: an image
 CNN, a tabular regressor, a two-input model and an int-token text classifier; OUT/artifacts holds their Python
 counterparts (SavedModels), so `serve --models OUT/models --artifacts OUT/artifacts` can answer for them.
 Each is exported with the exporter where it accepts the model; where it refuses one (multi-input and int inputs,
@@ -9,6 +9,7 @@ validated against the model-folder schema as the exporter would. OUT/fixtures.js
 """
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -145,10 +146,11 @@ def main(out: Path) -> int:
     models, artifacts = out / "models", out / "artifacts"
     models.mkdir(parents=True)
     artifacts.mkdir()
+    # Copies, not links: the server refuses linked folders (a link could lead out of the models root).
     for name in DEMO:
-        (models / name).symlink_to(ROOT / "web" / "models" / name)
+        shutil.copytree(ROOT / "web" / "models" / name, models / name)
     for name in ("linear", "mlp"):
-        (artifacts / name).symlink_to(ROOT / "artifacts" / name)
+        shutil.copytree(ROOT / "artifacts" / name, artifacts / name)
     how = {}
     for build in (cnn, tabular, pair, tokens):
         name = build.__name__
