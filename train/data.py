@@ -181,3 +181,26 @@ def as_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int 
         order = epoch_order(len(x), shuffle_seed, epoch)
         x, y = x[order], y[order]
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def epochs_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int, epochs: range, skip: int = 0):
+    """The batches of several epochs as one pipeline: as_dataset's batches of each epoch in turn, the first from batch skip.
+
+    One pipeline and one iterator for a whole run: building them costs more than an epoch of a small model.
+    """
+    import tensorflow as tf
+
+    steps = -(-len(x) // batch_size)
+    rows = []
+    for i, epoch in enumerate(epochs):
+        order = np.full(steps * batch_size, -1, np.int64)  # -1 pads the epoch's last, shorter batch
+        order[: len(x)] = epoch_order(len(x), shuffle_seed, epoch)
+        rows.append(order.reshape(steps, batch_size)[skip if i == 0 else 0 :])
+    index = np.concatenate(rows) if rows else np.zeros((0, batch_size), np.int64)
+    xs, ys = tf.constant(x), tf.constant(y)
+
+    def gather(idx):
+        idx = tf.boolean_mask(idx, idx >= 0)
+        return tf.gather(xs, idx), tf.gather(ys, idx)
+
+    return tf.data.Dataset.from_tensor_slices(index).map(gather).prefetch(tf.data.AUTOTUNE)
