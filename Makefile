@@ -50,11 +50,9 @@ web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) $(COMMON_
 models: $(MODELS:%=artifacts/%/run.json) $(MODELS:%=web/models/%/model.json) web/models/mlp-layers/model.json
 
 # The demo always retrains and re-exports, so what it shows comes from this checkout's code.
+# One process trains and exports both (tfjs_bridge/demo.py): TensorFlow's import is paid once, not four times.
 demo: setup
-	$(PY) -m train linear
-	$(PY) -m train mlp
-	$(PY) -m export $(MODELS) --out web/models
-	$(PY) -m export mlp --format layers --out web/models
+	$(PY) -m tfjs_bridge.demo
 	npm run --silent verify
 ifeq ($(SERVE),1)
 	$(PY) -m web.serve --models web/models --host $(HOST) --port $(PORT)
