@@ -72,7 +72,7 @@ export function compareOutputs(actual, expected, cols, isClassifier) {
 }
 
 // tf.js has no int64, float16 or uint8 tensors: goldens of those dtypes are fed as the nearest tf.js dtype.
-const TFJS_DTYPE = { float32: 'float32', float16: 'float32', int32: 'int32', int64: 'int32', uint8: 'int32', bool: 'bool', string: 'string' };
+export const TFJS_DTYPE = { float32: 'float32', float16: 'float32', int32: 'int32', int64: 'int32', uint8: 'int32', bool: 'bool', string: 'string' };
 
 /** One tf.js tensor per golden input, in metadata.inputs order. */
 export function goldenInputs(tf, meta, goldens) {
