@@ -74,9 +74,10 @@ lint: setup
 serve: setup models
 	$(PY) -m web.serve --models web/models --host $(HOST) --port $(PORT)
 
-# Measurements (minutes): bench/results.json, bench/report.md, bench/chart.png. Not part of `make test`.
+# Measurements (minutes) into bench/raw/ (git-ignored); `make bench PUBLISH=1` updates the tracked bench/report.md,
+# results.json and chart.png. Not part of `make test`.
 bench: setup models $(CHROMIUM)
-	$(PY) -m bench
+	$(PY) -m bench $(if $(filter 1,$(PUBLISH)),--publish)
 
 clean:
 	rm -rf artifacts web/models .pytest_cache

@@ -23,6 +23,8 @@ async function loadRunner(dir) {
   await tf.ready();
   const { model, meta } = await loadModelDir(tf, dir);
   const run = async (inputs) => {
+    // On the calling thread, the caller may have switched tf.js to another backend since.
+    if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
     const xs = inputs.map(({ values, shape }, i) => tf.tensor(values, shape, TFJS_DTYPE[meta.inputs[i].dtype]));
     try {
       const ys = await runModel(tf, model, meta, xs);
