@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
                         lambda: inference.bench_inference(paths.CHECKOUT / paths.DEMO_MODELS, artifacts, rounds, args.smoke))
     inf += phase("inference: tf.js in headless Chromium", lambda: inference.bench_browser(args.smoke))
     results["inference"] = inf
-    results["training"]["wasm_matmul_gflops_per_thread"] = limits["wasm_matmul_gflops_per_thread"]
+    results["training"].update(limits)
     results["machine"]["load_average_at_end"] = os.getloadavg()
 
     load_file = paths.CHECKOUT / "bench" / "raw" / "load.json"

@@ -3,9 +3,11 @@
 //   {"load": DIR, "backend": "cpu"|"wasm"|"pool"}          → {"load_ms"}
 //   {"time": DIR, "backend": ..., "batch": N, "runs": R}   → min/median/max ms of R predictions (+ read-back)
 //   {"matmul": N}                                           → {"gflops"}: an N x N float32 matMul on wasm, this thread
+//   {"parallel": T}                                         → {"speedup"}: T threads on T equal loops vs one thread
 // "pool" is web/node/pool.js: batches of `threshold` rows or more split between worker_threads (one per core).
 import os from 'node:os';
 import readline from 'node:readline';
+import { Worker } from 'node:worker_threads';
 
 import { loadModelDir } from '../web/node/load.js';
 import { tf, useBackend } from '../web/node/harness.js';
@@ -70,6 +72,33 @@ async function matmul(n) {
   return { gflops: (2 * n ** 3) / (best * 1e6) };
 }
 
+/** A fixed amount of arithmetic, run in this thread and (as source) in workers. */
+function spin(n) {
+  let x = 0;
+  for (let i = 0; i < n; i++) x += Math.sqrt(i);
+  return x;
+}
+
+/** How many cores this process really gets now: T equal loops on T threads against the same loops on one. */
+async function parallel(threads, n = 5e7) {
+  const workers = Array.from({ length: threads - 1 }, () => new Worker(
+    `const { parentPort } = require('node:worker_threads'); ${spin}; parentPort.on('message', (n) => parentPort.postMessage(spin(n)));`,
+    { eval: true }));
+  try {
+    await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(1); })));
+    let started = performance.now();
+    for (let i = 0; i < threads; i++) spin(n);
+    const serial = performance.now() - started;
+    started = performance.now();
+    const done = workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(n); }));
+    spin(n);
+    await Promise.all(done);
+    return { speedup: serial / (performance.now() - started), threads };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 for await (const line of readline.createInterface({ input: process.stdin })) {
   const req = JSON.parse(line);
   let reply;
@@ -77,6 +106,7 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
     if (req.load) reply = await load(req.load, req.backend);
     else if (req.time) reply = await time(req.time, req.backend, req.batch, req.runs);
     else if (req.matmul) reply = await matmul(req.matmul);
+    else if (req.parallel) reply = await parallel(req.parallel);
     else reply = { error: `unknown request ${line}` };
   } catch (err) {
     reply = { error: err.message };

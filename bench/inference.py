@@ -2,6 +2,7 @@
 round by round in one run, and tf.js in headless Chromium (cross-origin isolated or not)."""
 
 import json
+import os
 import subprocess
 import time
 
@@ -70,6 +71,8 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
     node = NodeSide()
     try:
         wasm = node.ask(matmul=256 if smoke else 1024)["gflops"]
+        # Cores this process really gets on a shared machine: what the worker pool can use at best.
+        usable = [node.ask(parallel=os.cpu_count())["speedup"]]
         rows = []
         for meta_file in sorted(models_dir.glob("*/metadata.json")):
             meta = json.loads(meta_file.read_text())
@@ -97,7 +100,8 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
                     if len(samples[key, big]) == rounds:
                         row["vs_python_big"] = ratio(samples[key, big], samples["python", big])
                 rows.append(row)
-        return rows, {"wasm_matmul_gflops_per_thread": wasm}
+        usable.append(node.ask(parallel=os.cpu_count())["speedup"])  # and again at the end
+        return rows, {"wasm_matmul_gflops_per_thread": wasm, "node_parallel_speedup": usable}
     finally:
         node.close()
 

@@ -74,7 +74,10 @@ def markdown(results: dict) -> str:
                "MLP's first-layer shape (batch x 784 @ 784 x 100): "
                + ", ".join(f"{v:.0f} GFLOP/s at batch {b}" for b, v in tr["matmul_gflops_at_batch"].items())
                + f". tf.js wasm (XNNPACK) float32 matMul in Node, one thread (1024 x 1024): "
-               f"**{tr.get('wasm_matmul_gflops_per_thread', float('nan')):.1f} GFLOP/s**.\n")
+               f"**{tr.get('wasm_matmul_gflops_per_thread', float('nan')):.1f} GFLOP/s**. Cores Node really got during the "
+               f"inference phase ({m['cores']} threads on equal loops against one, at its start and end): "
+               + " and ".join(f"**{v:.2f}x**" for v in tr.get("node_parallel_speedup", []))
+               + ", the most a worker pool can gain on this shared machine.\n")
     out.append(f"\n## Training throughput (MLP, {tr['examples']:,} examples/epoch)\n\n"
                f"{tr['train_flops_per_example']:,} FLOPs per training example. Every loop trains one epoch per round, "
                f"in turn, for {tr['rounds']} rounds after a first (tracing/compiling) epoch; × fit is the ratio of medians "
