@@ -191,16 +191,18 @@ def epochs_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: 
     import tensorflow as tf
 
     steps = -(-len(x) // batch_size)
-    rows = []
+    rows, sizes = [], []
     for i, epoch in enumerate(epochs):
-        order = np.full(steps * batch_size, -1, np.int64)  # -1 pads the epoch's last, shorter batch
+        order = np.zeros(steps * batch_size, np.int64)  # the epoch's last batch is shorter: padded, then cut
         order[: len(x)] = epoch_order(len(x), shuffle_seed, epoch)
-        rows.append(order.reshape(steps, batch_size)[skip if i == 0 else 0 :])
+        first = skip if i == 0 else 0
+        rows.append(order.reshape(steps, batch_size)[first:])
+        sizes.append(np.minimum(batch_size, len(x) - batch_size * np.arange(first, steps)))
     index = np.concatenate(rows) if rows else np.zeros((0, batch_size), np.int64)
+    size = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
     xs, ys = tf.constant(x), tf.constant(y)
 
-    def gather(idx):
-        idx = tf.boolean_mask(idx, idx >= 0)
-        return tf.gather(xs, idx), tf.gather(ys, idx)
+    def gather(idx, n):
+        return tf.gather(xs, idx[:n]), tf.gather(ys, idx[:n])
 
-    return tf.data.Dataset.from_tensor_slices(index).map(gather).prefetch(tf.data.AUTOTUNE)
+    return tf.data.Dataset.from_tensor_slices((index, size)).map(gather).prefetch(tf.data.AUTOTUNE)
