@@ -58,11 +58,9 @@ artifacts/suite/exports.json: $(SUITE_SRC) $(EXPORT_SRC) $(COMMON_SRC) | setup
 suite: artifacts/suite/exports.json
 
 # The demo always retrains and re-exports, so what it shows comes from this checkout's code.
+# One process trains and exports both (tfjs_bridge/demo.py): TensorFlow's import is paid once, not four times.
 demo: setup
-	$(PY) -m train linear
-	$(PY) -m train mlp
-	$(PY) -m export $(MODELS) --out web/models
-	$(PY) -m export mlp --format layers --out web/models
+	$(PY) -m tfjs_bridge.demo
 	npm run --silent verify
 ifeq ($(SERVE),1)
 	$(PY) -m web.serve --models web/models --host $(HOST) --port $(PORT)
@@ -84,9 +82,10 @@ lint: setup
 serve: setup models
 	$(PY) -m web.serve --models web/models --host $(HOST) --port $(PORT)
 
-# Measurements (minutes): bench/results.json, bench/report.md, bench/chart.png. Not part of `make test`.
+# Measurements (minutes) into bench/raw/ (git-ignored); `make bench PUBLISH=1` updates the tracked bench/report.md,
+# results.json and chart.png. Not part of `make test`.
 bench: setup models $(CHROMIUM)
-	$(PY) -m bench
+	$(PY) -m bench $(if $(filter 1,$(PUBLISH)),--publish)
 
 clean:
 	rm -rf artifacts web/models .pytest_cache

@@ -1,5 +1,7 @@
 // Inference timing of every exported model in headless Chromium on cpu, wasm and webgl, through the
-// production server. Prints one JSON array. Usage: node bench/browser.js [--smoke]
+// production server; then wasm with the page cross-origin isolated (tf.js picks its threaded build) against
+// the same page served without the isolation headers (single-threaded build), interleaved round by round.
+// Prints one JSON array. Usage: node bench/browser.js [--smoke]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
@@ -7,38 +9,79 @@ import { launchChromium, startServer } from '../tests/support/server.js';
 
 // The timing code is not part of the served app: it goes into the page as a module of its own.
 const timingSource = await readFile(new URL('./timing.js', import.meta.url), 'utf8');
+const ISOLATION = ['cross-origin-opener-policy', 'cross-origin-embedder-policy'];
 
 const { values: opts } = parseArgs({ options: { smoke: { type: 'boolean', default: false } } });
 // The demo's models (make models): serve's default folder is ./web_models, which a checkout does not have.
 const { proc, base } = await startServer({ args: ['--models', 'web/models'] });
 const browser = await launchChromium();
-try {
+
+/** A page of the app; without isolation, every response loses its COOP/COEP headers. */
+async function openPage(isolated) {
   const page = await browser.newPage();
+  if (!isolated) {
+    await page.route('**/*', async (route) => {
+      const response = await route.fetch();
+      const headers = Object.fromEntries(Object.entries(response.headers()).filter(([k]) => !ISOLATION.includes(k)));
+      await route.fulfill({ response, headers });
+    });
+  }
   await page.goto(base);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   // The page runs parity once on load, switching backends: timing starts after it.
   await page.waitForSelector('[data-testid=parity][data-state="done"]', { timeout: 120_000 });
-  const results = await page.evaluate(async ({ smoke, timingSource }) => {
+  return page;
+}
+
+/** Time models in the page on backends; rows as bench/infer.js gives them (plus the page's thread state). */
+function timeIn(page, backends, names) {
+  return page.evaluate(async ({ smoke, timingSource, backends, names }) => {
     const { loadModel } = await import('/static/js/loader.js');
     const { runModel } = await import('/static/js/parity.js');
     const { timeModel } = await import(URL.createObjectURL(new Blob([timingSource], { type: 'text/javascript' })));
     const { models } = await (await fetch('/api/models')).json();
     const tf = window.tf;
     const rows = [];
-    for (const backend of ['cpu', 'wasm', 'webgl']) {
+    for (const backend of backends) {
       await tf.setBackend(backend);
       await tf.ready();
-      for (const { name } of models) {
+      const threads = backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') : null;
+      for (const { name } of models.filter((m) => !names || names.includes(m.name))) {
         const started = performance.now();
         const { model, meta } = await loadModel(tf, name);
         const loadMs = performance.now() - started;
         const timing = await timeModel(tf, (xs) => runModel(tf, model, meta, xs), meta, smoke);
-        rows.push({ runtime: 'chromium', model: name, backend, load_ms: loadMs, ...timing });
+        rows.push({ runtime: 'chromium', model: name, backend, load_ms: loadMs, isolated: crossOriginIsolated, threads, ...timing });
         model.dispose();
       }
     }
     return rows;
-  }, { smoke: opts.smoke, timingSource });
+  }, { smoke: opts.smoke, timingSource, backends, names });
+}
+
+try {
+  const isolated = await openPage(true);
+  const results = await timeIn(isolated, ['cpu', 'wasm', 'webgl']);
+  // Threaded against single-threaded wasm on the MLP: both pages alternate, so load changes hit both.
+  const plain = await openPage(false);
+  const rounds = { true: [], false: [] };
+  for (let r = 0; r < (opts.smoke ? 1 : 5); r++) {
+    for (const page of [isolated, plain]) {
+      const [row] = await timeIn(page, ['wasm'], ['mlp']);
+      rounds[row.isolated].push(row);
+    }
+  }
+  for (const rows of Object.values(rounds)) {
+    const pick = (key) => rows.map((row) => row[key].median).sort((a, b) => a - b);
+    const mid = (list) => list[Math.floor(list.length / 2)];
+    const [first] = rows;
+    const batch1 = pick('batch1_ms');
+    const big = pick('big_batch_ms');
+    results.push({ ...first, backend: first.threads ? 'wasm (threads)' : 'wasm (1 thread)', rounds: rows.length,
+      batch1_ms: { min: batch1[0], median: mid(batch1), max: batch1.at(-1) },
+      big_batch_ms: { min: big[0], median: mid(big), max: big.at(-1) },
+      examples_per_sec: (first.big_batch * 1000) / mid(big) });
+  }
   console.log(JSON.stringify(results));
 } finally {
   await browser.close();

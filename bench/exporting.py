@@ -31,3 +31,36 @@ def bench_export(artifact: Path, modes=MODES) -> list[dict]:
                 row["accuracy_change_pt"] = 0.0 if mode is None else None
             rows.append(row)
     return rows
+
+
+def bench_export_commands(artifacts: Path, rounds: int) -> dict:
+    """Wall seconds of `python -m export` for one model and for two in one call, beside TensorFlow's import alone.
+
+    Interleaved round by round; "after start-up" = one model's command minus the import-only process.
+    """
+    import subprocess
+    import sys
+
+    from tfjs_bridge.bench.stats import interleave, spread
+    from tfjs_bridge.common import paths
+
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = {
+            "import TensorFlow only": ["-c", "from tfjs_bridge.common.quiet import tf"],
+            "export linear": ["-m", "export", "linear", "--artifacts", str(artifacts), "--out", tmp],
+            "export linear mlp (one call)": ["-m", "export", "linear", "mlp", "--artifacts", str(artifacts), "--out", tmp],
+        }
+
+        def timed(args):
+            def once() -> float:
+                started = time.perf_counter()
+                subprocess.run([sys.executable, *args], cwd=paths.CHECKOUT, check=True, capture_output=True, timeout=300)
+                return time.perf_counter() - started
+            return once
+
+        samples = interleave({name: timed(args) for name, args in commands.items()}, rounds)
+    seconds = {name: spread(values) for name, values in samples.items()}
+    median = {name: s["median"] for name, s in seconds.items()}
+    return {"seconds": seconds, "rounds": rounds,
+            "after_startup_s": median["export linear"] - median["import TensorFlow only"],
+            "second_model_s": median["export linear mlp (one call)"] - median["export linear"]}

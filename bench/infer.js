@@ -1,24 +1,116 @@
-// Inference timing of exported models in tf.js on Node: load time, latency at batch 1, throughput at a
-// large batch, per backend. Prints one JSON object. Usage: node bench/infer.js --models DIR [--smoke]
-import { parseArgs } from 'node:util';
-import path from 'node:path';
+// Inference timing of exported models in tf.js on Node, driven by bench/inference.py so that Python and Node
+// measurements alternate in one run. Reads one JSON request per line on stdin, answers one JSON line each:
+//   {"load": DIR, "backend": "cpu"|"wasm"|"pool"}          → {"load_ms"}
+//   {"time": DIR, "backend": ..., "batch": N, "runs": R}   → min/median/max ms of R predictions (+ read-back)
+//   {"matmul": N}                                           → {"gflops"}: an N x N float32 matMul on wasm, this thread
+//   {"parallel": T}                                         → {"speedup"}: T threads on T equal loops vs one thread
+// "pool" is web/node/pool.js: batches of `threshold` rows or more split between worker_threads (one per core).
+import os from 'node:os';
+import readline from 'node:readline';
+import { Worker } from 'node:worker_threads';
 
-import { discoverModels, loadModelDir } from '../web/node/load.js';
-import { BACKENDS, tf, useBackend } from '../web/node/harness.js';
+import { loadModelDir } from '../web/node/load.js';
+import { tf, useBackend } from '../web/node/harness.js';
+import { createPool } from '../web/node/pool.js';
 import { runModel } from '../web/static/js/parity.js';
-import { timeModel } from './timing.js';
+import { inputsOf, spread, timePredict } from './timing.js';
 
-const { values: opts } = parseArgs({ options: { models: { type: 'string' }, smoke: { type: 'boolean', default: false } } });
-const results = [];
-for (const dir of await discoverModels(path.resolve(opts.models))) {
-  for (const backend of BACKENDS) {
+const loaded = new Map();
+
+/** Load a model folder for a backend (once); the time it took. */
+async function load(dir, backend) {
+  const started = performance.now();
+  if (backend === 'pool') {
+    loaded.set(`${dir} pool`, await createPool(dir));
+  } else {
     await useBackend(backend);
-    const started = performance.now();
-    const { model, meta } = await loadModelDir(tf, dir);
-    const loadMs = performance.now() - started;
-    const timing = await timeModel(tf, (xs) => runModel(tf, model, meta, xs), meta, opts.smoke);
-    model.dispose();
-    results.push({ runtime: 'node', model: path.basename(dir), backend, load_ms: loadMs, ...timing });
+    loaded.set(`${dir} ${backend}`, await loadModelDir(tf, dir));
+  }
+  return { load_ms: performance.now() - started, threads: backend === 'pool' ? os.availableParallelism() : 1 };
+}
+
+/** Latencies of `runs` predictions at `batch` rows, after warm-up, outputs read back each time. */
+async function time(dir, backend, batch, runs) {
+  if (backend === 'pool') {
+    const pool = loaded.get(`${dir} pool`);
+    // Plain arrays in and out: the pool copies rows to its workers and back, which is part of its cost.
+    const xs = inputsOf(tf, pool.meta, batch);
+    const plain = await Promise.all(xs.map(async (x) => ({ values: await x.data(), shape: x.shape })));
+    tf.dispose(xs);
+    const times = [];
+    for (let i = 0; i < runs + 2; i++) {
+      const started = performance.now();
+      await pool.predict(plain);
+      if (i >= 2) times.push(performance.now() - started);
+    }
+    return spread(times);
+  }
+  await useBackend(backend);
+  const { model, meta } = loaded.get(`${dir} ${backend}`);
+  const xs = inputsOf(tf, meta, batch);
+  try {
+    return await timePredict(tf, (inputs) => runModel(tf, model, meta, inputs), xs, runs);
+  } finally {
+    tf.dispose(xs);
   }
 }
-console.log(JSON.stringify(results));
+
+/** float32 matMul rate of the wasm backend (XNNPACK, one thread in Node) on n x n matrices. */
+async function matmul(n) {
+  await useBackend('wasm');
+  const a = tf.randomUniform([n, n], 0, 1, 'float32', 1);
+  const b = tf.randomUniform([n, n], 0, 1, 'float32', 2);
+  let best = Infinity;
+  for (let i = 0; i < 6; i++) {
+    const started = performance.now();
+    const c = tf.matMul(a, b);
+    await c.data();
+    best = Math.min(best, performance.now() - started);
+    c.dispose();
+  }
+  tf.dispose([a, b]);
+  return { gflops: (2 * n ** 3) / (best * 1e6) };
+}
+
+/** A fixed amount of arithmetic, run in this thread and (as source) in workers. */
+function spin(n) {
+  let x = 0;
+  for (let i = 0; i < n; i++) x += Math.sqrt(i);
+  return x;
+}
+
+/** How many cores this process really gets now: T equal loops on T threads against the same loops on one. */
+async function parallel(threads, n = 5e7) {
+  const workers = Array.from({ length: threads - 1 }, () => new Worker(
+    `const { parentPort } = require('node:worker_threads'); ${spin}; parentPort.on('message', (n) => parentPort.postMessage(spin(n)));`,
+    { eval: true }));
+  try {
+    await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(1); })));
+    let started = performance.now();
+    for (let i = 0; i < threads; i++) spin(n);
+    const serial = performance.now() - started;
+    started = performance.now();
+    const done = workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(n); }));
+    spin(n);
+    await Promise.all(done);
+    return { speedup: serial / (performance.now() - started), threads };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  const req = JSON.parse(line);
+  let reply;
+  try {
+    if (req.load) reply = await load(req.load, req.backend);
+    else if (req.time) reply = await time(req.time, req.backend, req.batch, req.runs);
+    else if (req.matmul) reply = await matmul(req.matmul);
+    else if (req.parallel) reply = await parallel(req.parallel);
+    else reply = { error: `unknown request ${line}` };
+  } catch (err) {
+    reply = { error: err.message };
+  }
+  process.stdout.write(`${JSON.stringify(reply)}\n`);
+}
+for (const entry of loaded.values()) await (entry.close?.() ?? entry.model.dispose());

@@ -1,62 +1,113 @@
-"""Inference timing: TF-Python on the SavedModels, tf.js in Node and in headless Chromium, same models."""
+"""Inference timing: TF-Python on the SavedModels against tf.js in Node (cpu, wasm, the worker pool), interleaved
+round by round in one run, and tf.js in headless Chromium (cross-origin isolated or not)."""
 
 import json
+import os
 import subprocess
 import time
 
 import numpy as np
 
-from tfjs_bridge.bench.stats import spread
+from tfjs_bridge.bench.stats import interleave, ratio, spread
 from tfjs_bridge.common import paths
 from tfjs_bridge.common.quiet import tf
 
+NODE_BACKENDS = ("cpu", "wasm", "pool")
 
-def time_calls(fn, runs: int, warmup: int = 3) -> dict:
-    """min/median/max milliseconds of fn() after warm-up."""
+
+def time_calls(fn, runs: int, warmup: int = 2) -> float:
+    """Median milliseconds of fn() after warm-up."""
     times = []
     for i in range(runs + warmup):
         started = time.perf_counter()
         fn()
         if i >= warmup:
             times.append(1000 * (time.perf_counter() - started))
-    return spread(times)
+    return spread(times)["median"]
 
 
-def bench_python(models_dir, artifacts_dir, smoke: bool = False) -> list[dict]:
-    """Load time, batch-1 latency and large-batch throughput of each exported model's SavedModel."""
-    big = 50 if smoke else 1000
-    rows = []
-    for meta_file in sorted(models_dir.glob("*/metadata.json")):
-        meta = json.loads(meta_file.read_text())
-        saved_model = artifacts_dir / str(meta["counterpart"]) / "saved_model"
-        if not meta["counterpart"] or not saved_model.is_dir():
-            continue
-        started = time.perf_counter()
-        fn = tf.saved_model.load(str(saved_model)).signatures["serving_default"]
-        load_ms = 1000 * (time.perf_counter() - started)
-        (spec,), (out_spec,) = meta["inputs"], meta["outputs"]
-        name, out = spec["name"], out_spec["name"]
-        rng = np.random.default_rng(42)
-        x1 = tf.constant(rng.uniform(0, 1, (1, *spec["shape"][1:])).astype(np.float32))
-        xb = tf.constant(rng.uniform(0, 1, (big, *spec["shape"][1:])).astype(np.float32))
+class NodeSide:
+    """bench/infer.js as a long-lived process: one request line in, one JSON line out."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(["node", "bench/infer.js"], cwd=paths.CHECKOUT, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+
+    def ask(self, **request) -> dict:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        reply = json.loads(self.proc.stdout.readline() or '{"error": "bench/infer.js ended"}')
+        if "error" in reply:
+            raise RuntimeError(f"bench/infer.js: {reply['error']}")
+        return reply
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def python_model(artifacts_dir, meta: dict):
+    """The SavedModel counterpart of an exported folder as fn(batch) → ms per call, and its load time."""
+    started = time.perf_counter()
+    fn = tf.saved_model.load(str(artifacts_dir / str(meta["counterpart"]) / "saved_model")).signatures["serving_default"]
+    load_ms = 1000 * (time.perf_counter() - started)
+    (spec,), (out_spec,) = meta["inputs"], meta["outputs"]
+    rng = np.random.default_rng(42)
+    inputs = {}
+
+    def run(batch: int, runs: int) -> float:
+        if batch not in inputs:
+            inputs[batch] = tf.constant(rng.uniform(0, 1, (batch, *spec["shape"][1:])).astype(np.float32))
         # .numpy() makes each call include the read-back, as tf.js's await y.data() does.
-        batch1 = time_calls(lambda: fn(**{name: x1})[out].numpy(), 3 if smoke else 200)
-        batch_big = time_calls(lambda: fn(**{name: xb})[out].numpy(), 2 if smoke else 30)
-        rows.append({"runtime": "python", "model": meta["name"], "backend": "tensorflow", "load_ms": load_ms,
-                     "batch1_ms": batch1, "big_batch": big, "big_batch_ms": batch_big,
-                     "examples_per_sec": big * 1000 / batch_big["median"]})
-    return rows
+        return time_calls(lambda: fn(**{spec["name"]: inputs[batch]})[out_spec["name"]].numpy(), runs)
+
+    return run, load_ms
 
 
-def bench_node(models_dir, smoke: bool = False) -> list[dict]:
-    """tf.js in Node (cpu and wasm backends), via bench/infer.js."""
-    cmd = ["node", "bench/infer.js", "--models", str(models_dir)] + (["--smoke"] if smoke else [])
-    out = subprocess.run(cmd, cwd=paths.CHECKOUT, capture_output=True, text=True, timeout=600, check=True)
-    return json.loads(out.stdout)
+def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False) -> tuple[list[dict], dict]:
+    """Rows per runtime, backend and model (batch-1 and large-batch latency), and the wasm matmul rate per thread."""
+    big = 50 if smoke else 1000
+    runs1, runs_big = (3, 2) if smoke else (40, 8)
+    node = NodeSide()
+    try:
+        wasm = node.ask(matmul=256 if smoke else 1024)["gflops"]
+        # Cores this process really gets on a shared machine: what the worker pool can use at best.
+        usable = [node.ask(parallel=os.cpu_count())["speedup"]]
+        rows = []
+        for meta_file in sorted(models_dir.glob("*/metadata.json")):
+            meta = json.loads(meta_file.read_text())
+            if not meta["counterpart"] or not (artifacts_dir / meta["counterpart"] / "saved_model").is_dir():
+                continue
+            dir_ = str(meta_file.parent)
+            py, py_load = python_model(artifacts_dir, meta)
+            loads = {b: node.ask(load=dir_, backend=b) for b in NODE_BACKENDS}
+            sides = {("python", 1): lambda: py(1, runs1), ("python", big): lambda: py(big, runs_big)}
+            for b in NODE_BACKENDS:
+                sides[b, 1] = lambda b=b: node.ask(time=dir_, backend=b, batch=1, runs=runs1)["median"]
+                if b != "cpu":  # plain-JS matmuls take ~0.3 s at batch 1000: measured once below, not per round
+                    sides[b, big] = lambda b=b: node.ask(time=dir_, backend=b, batch=big, runs=runs_big)["median"]
+            samples = interleave(sides, rounds)
+            samples["cpu", big] = [node.ask(time=dir_, backend="cpu", batch=big, runs=1 if smoke else 3)["median"]]
+            for backend, load_ms, threads in [("tensorflow", py_load, None),
+                                               *((b, loads[b]["load_ms"], loads[b]["threads"]) for b in NODE_BACKENDS)]:
+                key = "python" if backend == "tensorflow" else backend
+                row = {"runtime": "python" if key == "python" else "node", "model": meta_file.parent.name,
+                       "backend": backend, "load_ms": load_ms, "threads": threads, "big_batch": big,
+                       "batch1_ms": spread(samples[key, 1]), "big_batch_ms": spread(samples[key, big])}
+                row["examples_per_sec"] = big * 1000 / row["big_batch_ms"]["median"]
+                if key != "python":
+                    row["vs_python_batch1"] = ratio(samples[key, 1], samples["python", 1])
+                    if len(samples[key, big]) == rounds:
+                        row["vs_python_big"] = ratio(samples[key, big], samples["python", big])
+                rows.append(row)
+        usable.append(node.ask(parallel=os.cpu_count())["speedup"])  # and again at the end
+        return rows, {"wasm_matmul_gflops_per_thread": wasm, "node_parallel_speedup": usable}
+    finally:
+        node.close()
 
 
 def bench_browser(smoke: bool = False) -> list[dict]:
-    """tf.js in headless Chromium (cpu, wasm, webgl), via bench/browser.js against the production server."""
+    """tf.js in headless Chromium (cpu, wasm, webgl; wasm with and without cross-origin isolation), via bench/browser.js."""
     cmd = ["node", "bench/browser.js"] + (["--smoke"] if smoke else [])
     out = subprocess.run(cmd, cwd=paths.CHECKOUT, capture_output=True, text=True, timeout=900, check=True)
     return json.loads(out.stdout)

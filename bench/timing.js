@@ -8,7 +8,7 @@ export function spread(values) {
 }
 
 /** Random inputs for every entry of metadata.inputs with the given batch (free dimensions set to 1). */
-function inputsOf(tf, meta, batch) {
+export function inputsOf(tf, meta, batch) {
   return meta.inputs.map(({ name, shape, dtype }) => {
     const dims = [batch, ...shape.slice(1).map((d) => d ?? 1)];
     if (dtype.startsWith('float')) return tf.randomUniform(dims, 0, 1, 'float32', 42);
@@ -18,7 +18,7 @@ function inputsOf(tf, meta, batch) {
 }
 
 /** Time `runs` predictions (after warm-up), each including the read-back of every output. */
-async function timePredict(tf, predict, xs, runs) {
+export async function timePredict(tf, predict, xs, runs) {
   const times = [];
   for (let i = 0; i < runs + 3; i++) {
     const started = performance.now();

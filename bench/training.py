@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from tfjs_bridge.bench.stats import spread
+from tfjs_bridge.bench.stats import interleave, ratio, spread
 from tfjs_bridge.common.quiet import tf
 from tfjs_bridge.train import config
 from tfjs_bridge.train.data import as_dataset
@@ -64,41 +64,36 @@ def step_body(model, optimizer):
     return step
 
 
-def project_runner(model, optimizer):
-    """The loop `python -m train` runs: train.loop's many-steps-per-call trainer under the default strategy."""
+def project_runner(model, optimizer, x, y, batch: int, epochs: int):
+    """The loop `python -m train` runs: train.loop's trainer and its one pipeline over all epochs (one replica)."""
+    from tfjs_bridge.train.data import epochs_dataset
     from tfjs_bridge.train.loop import make_train_steps
 
     strategy = tf.distribute.get_strategy()
     train_steps = make_train_steps(strategy, model, optimizer, MLP.per_example_loss, tf.keras.metrics.Mean())
-    n = tf.constant(config.STEPS_PER_CALL, tf.int64)
+    batches = iter(epochs_dataset(x, y, batch, 0, range(1, epochs + 1)))
+    steps = -(-len(x) // batch)
 
-    def epoch(ds):
-        batches = iter(strategy.experimental_distribute_dataset(ds))
-        while int(train_steps(batches, n)) == config.STEPS_PER_CALL:
-            pass
+    def epoch(_ds):
+        done = 0
+        while done < steps:
+            done += int(train_steps(batches, tf.constant(min(config.STEPS_PER_CALL, steps - done), tf.int64)))
 
     return epoch
 
 
 def epoch_runner(variant: str, model, optimizer):
     """A function that trains one epoch over a dataset, for the named way of running the step."""
-    if variant == PROJECT:
-        return project_runner(model, optimizer)
     step = step_body(model, optimizer)
-    if variant == "eager":
-        compiled = step
-    elif variant == "tf.function":
+    if variant == "tf.function":
         compiled = tf.function(step)
-    elif variant == "tf.function+XLA":
-        compiled = tf.function(step, jit_compile=True)
-    elif variant in ("in-graph epoch", "in-graph epoch+XLA"):
-        inner = tf.function(step, jit_compile=True) if variant.endswith("XLA") else step
+    elif variant == "in-graph epoch":
 
         @tf.function
         def whole_epoch(ds):
             # AutoGraph turns this loop over a dataset into a tf.while_loop: no Python per step.
             for x, y in ds:
-                inner(x, y)
+                step(x, y)
 
         return whole_epoch
     else:
@@ -122,46 +117,51 @@ def fit_runner(model, batch_size: int):
     return epoch
 
 
-def measure(run_epoch, ds, examples: int, repeats: int) -> dict:
-    """First epoch (tracing/compiling included) timed apart; then examples/s over `repeats` epochs."""
-    started = time.perf_counter()
-    run_epoch(ds)
-    first = time.perf_counter() - started
-    rates = []
-    for _ in range(repeats):
+def timed_epoch(run_epoch, ds, examples: int):
+    """A function that trains one epoch and returns its examples/s."""
+
+    def once() -> float:
         started = time.perf_counter()
         run_epoch(ds)
-        rates.append(examples / (time.perf_counter() - started))
-    steady = examples / statistics.median(rates)
-    return {
-        "examples_per_sec": spread(rates),
-        "first_epoch_s": first,
-        "compile_s": max(0.0, first - steady),
-    }
+        return examples / (time.perf_counter() - started)
+
+    return once
 
 
 PROJECT = f"project loop ({config.STEPS_PER_CALL} steps/call)"
-VARIANTS = ["eager", "tf.function", "tf.function+XLA", "in-graph epoch", "in-graph epoch+XLA", PROJECT, "Keras fit"]
+VARIANTS = ["tf.function", "in-graph epoch", PROJECT, "Keras fit"]
+# The project loop (and fit, for the ratio) also runs at a third, larger batch: the step-cost line needs 3 points.
+FIT_ONLY = [PROJECT, "Keras fit"]
 
 
-def bench_training(x: np.ndarray, y: np.ndarray, batch_sizes: list[int], repeats: int, variants=VARIANTS) -> list[dict]:
-    """Every variant at every batch size, with each result as a fraction of the measured compute limit."""
-    limit = matmul_gflops()
+def bench_training(x: np.ndarray, y: np.ndarray, batch_sizes: list[int], rounds: int, limit_size: int = 1024) -> tuple[dict, list[dict]]:
+    """Every variant at every batch size, one epoch each per round, interleaved; as fractions of the compute limit."""
+    limit = matmul_gflops(limit_size)
     # The same rate at the MLP's own first-layer shape: what its matmuls can reach at each batch size.
-    at_shape = {b: matmul_gflops(b, 200, PIXELS, HIDDEN) for b in batch_sizes}
-    rows = []
-    for batch in batch_sizes:
+    at_shape = {b: matmul_gflops(b, 200 if limit_size >= 1024 else 20, PIXELS, HIDDEN) for b in batch_sizes}
+    sides, first = {}, {}
+    for i, batch in enumerate(batch_sizes):
         ds = as_dataset(x, y, batch, shuffle_seed=0).cache()
-        for variant in variants:
+        for variant in VARIANTS if i < 2 else FIT_ONLY:
             model, optimizer = fresh()
-            run = fit_runner(model, batch) if variant == "Keras fit" else epoch_runner(variant, model, optimizer)
-            # Eager is ~50x slower: one timed epoch is enough to place it.
-            result = measure(run, ds, len(x), 1 if variant == "eager" else repeats)
-            gflops = result["examples_per_sec"]["median"] * TRAIN_FLOPS / 1e9
-            rows.append({"variant": variant, "batch_size": batch, **result, "gflops": gflops,
-                         "fraction_of_limit": gflops / limit})
-    fit_rate = {r["batch_size"]: r["examples_per_sec"]["median"] for r in rows if r["variant"] == "Keras fit"}
-    for r in rows:
-        if r["batch_size"] in fit_rate:
-            r["vs_fit"] = r["examples_per_sec"]["median"] / fit_rate[r["batch_size"]]
-    return [{"limit_gflops": limit, "matmul_gflops_at_batch": at_shape, "train_flops_per_example": TRAIN_FLOPS}, rows]
+            if variant == PROJECT:
+                run = project_runner(model, optimizer, x, y, batch, rounds + 1)
+            elif variant == "Keras fit":
+                run = fit_runner(model, batch)
+            else:
+                run = epoch_runner(variant, model, optimizer)
+            sides[variant, batch] = timed_epoch(run, ds, len(x))
+            started = time.perf_counter()
+            sides[variant, batch]()  # tracing / compiling, timed apart
+            first[variant, batch] = time.perf_counter() - started
+    samples = interleave(sides, rounds)
+    rows = []
+    for (variant, batch), rates in samples.items():
+        gflops = statistics.median(rates) * TRAIN_FLOPS / 1e9
+        row = {"variant": variant, "batch_size": batch, "examples_per_sec": spread(rates), "rounds": rates,
+               "first_epoch_s": first[variant, batch], "gflops": gflops, "fraction_of_limit": gflops / limit}
+        if ("Keras fit", batch) in samples:
+            vs = ratio(rates, samples["Keras fit", batch])
+            row.update(vs_fit=vs["median"], vs_fit_rounds=vs)
+        rows.append(row)
+    return {"limit_gflops": limit, "matmul_gflops_at_batch": at_shape, "train_flops_per_example": TRAIN_FLOPS}, rows

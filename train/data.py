@@ -181,3 +181,28 @@ def as_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int 
         order = epoch_order(len(x), shuffle_seed, epoch)
         x, y = x[order], y[order]
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def epochs_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int, epochs: range, skip: int = 0):
+    """The batches of several epochs as one pipeline: as_dataset's batches of each epoch in turn, the first from batch skip.
+
+    One pipeline and one iterator for a whole run: building them costs more than an epoch of a small model.
+    """
+    import tensorflow as tf
+
+    steps = -(-len(x) // batch_size)
+    rows, sizes = [], []
+    for i, epoch in enumerate(epochs):
+        order = np.zeros(steps * batch_size, np.int64)  # the epoch's last batch is shorter: padded, then cut
+        order[: len(x)] = epoch_order(len(x), shuffle_seed, epoch)
+        first = skip if i == 0 else 0
+        rows.append(order.reshape(steps, batch_size)[first:])
+        sizes.append(np.minimum(batch_size, len(x) - batch_size * np.arange(first, steps)))
+    index = np.concatenate(rows) if rows else np.zeros((0, batch_size), np.int64)
+    size = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
+    xs, ys = tf.constant(x), tf.constant(y)
+
+    def gather(idx, n):
+        return tf.gather(xs, idx[:n]), tf.gather(ys, idx[:n])
+
+    return tf.data.Dataset.from_tensor_slices((index, size)).map(gather).prefetch(tf.data.AUTOTUNE)

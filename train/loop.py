@@ -13,7 +13,7 @@ from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.quiet import tf
 from tfjs_bridge.train import config
 from tfjs_bridge.train.config import TrainConfig
-from tfjs_bridge.train.data import Split, as_dataset
+from tfjs_bridge.train.data import Split, as_dataset, epochs_dataset
 from tfjs_bridge.train.tasks import Task
 
 EVAL_BATCH = 500
@@ -206,6 +206,25 @@ def log_scalars(writer, record: dict) -> None:
     writer.flush()
 
 
+def training_batches(strategy, split: Split, cfg: TrainConfig, first: int, skip: int):
+    """One iterator over each epoch's batches (from first, the first from batch skip), yielded once per epoch.
+
+    One replica: one pipeline for all epochs (a pipeline and iterator per epoch cost more than a small model's
+    epoch). Several: one per epoch, because tf.distribute splits batches between replicas only when a dataset
+    ends in its batch op.
+    """
+    epochs = range(first, cfg.epochs + 1)
+    if strategy.num_replicas_in_sync == 1:
+        batches = iter(strategy.experimental_distribute_dataset(
+            epochs_dataset(split.x_train, split.y_train, cfg.batch_size, cfg.seed, epochs, skip)))
+        for _ in epochs:
+            yield batches
+        return
+    for epoch in epochs:
+        train_ds = as_dataset(split.x_train, split.y_train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=epoch)
+        yield iter(strategy.experimental_distribute_dataset(train_ds.skip(skip if epoch == first else 0)))
+
+
 def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True, log_epochs: bool = False,
         strategy: tf.distribute.Strategy | None = None, run_dir: Path | None = None, chief: bool = True) -> list[dict]:
     """Train for cfg.epochs over split's training set under strategy (default: one device); return one record per epoch.
@@ -251,20 +270,20 @@ def fit(task: Task, model, split: Split, cfg: TrainConfig, progress: bool = True
         print(f"{task.name} resumed at step {state.step} (epoch {first}, batch {state.batch})", flush=True)
     overall = tqdm(total=cfg.epochs, initial=first - 1, desc=task.name, unit="epoch", disable=not progress or per_epoch_bars)
     history = state.history
+    epoch_batches = training_batches(strategy, split, cfg, first, state.batch)
     for epoch in range(first, cfg.epochs + 1):
         skip = state.batch
-        train_ds = as_dataset(split.x_train, split.y_train, cfg.batch_size, shuffle_seed=cfg.seed, epoch=epoch)
-        dist_ds = strategy.experimental_distribute_dataset(train_ds.skip(skip))
+        batches = next(epoch_batches)
         started = time.perf_counter()
         train_loss.reset_state()
         with tqdm(
             total=steps, initial=skip, desc=f"{task.name} epoch {epoch}/{cfg.epochs}", unit="batch",
             disable=not progress or not per_epoch_bars,
         ) as bar:
-            batches = iter(dist_ds)
-            while True:
-                # Stop each call at the next checkpoint boundary so checkpoints land on exact steps.
-                n = config.STEPS_PER_CALL
+            while state.batch < steps:
+                # Stop each call at the epoch's end and at the next checkpoint boundary, so checkpoints land on
+                # exact steps.
+                n = min(config.STEPS_PER_CALL, steps - state.batch)
                 if every:
                     n = min(n, every - state.step % every)
                 done = int(train_steps(batches, tf.constant(n, tf.int64)))

@@ -21,7 +21,8 @@ test('npm pack holds only the harness, installs offline and verifies a model fol
   const { stdout } = await run('npm', ['pack', '--pack-destination', tmp, '--json', ...NPM_QUIET], { cwd: ROOT });
   const [{ filename, files }] = JSON.parse(stdout);
   assert.deepEqual(files.map((f) => f.path).sort(), [
-    'README.md', 'package.json', 'tfjs_bridge/common/model-folder.schema.json', 'web/node/explain.js', 'web/node/harness.js', 'web/node/load.js',
+    'README.md', 'package.json', 'tfjs_bridge/common/model-folder.schema.json', 'web/node/explain.js', 'web/node/harness.js',
+    'web/node/load.js', 'web/node/pool.js',
     'web/static/js/artifacts.js', 'web/static/js/parity.js', 'web/static/js/schema.js', 'web/static/js/table.js', 'web/verify.js',
   ]);
 
