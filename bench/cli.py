@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
     batches = [config.DEFAULTS["mlp"].batch_size] + ([] if args.smoke else [100])
     repeats = 1 if args.smoke else args.repeats
     step(f"training throughput: {len(training.VARIANTS)} loops x batch {batches}, {len(x):,} examples")
-    info, rows = training.bench_training(x, y, batches, repeats)
+    # Smoke: the compute-limit matmul chain shortened too (20 links of 1024² take ~5 s of both cores).
+    info, rows = training.bench_training(x, y, batches, repeats, limit_repeats=2 if args.smoke else 20)
     results["training"] = {**info, "rows": rows, "examples": len(x), "repeats": repeats}
 
     step("training throughput under MirroredStrategy: 1 vs 2 logical CPU devices")

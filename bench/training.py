@@ -144,9 +144,10 @@ PROJECT = f"project loop ({config.STEPS_PER_CALL} steps/call)"
 VARIANTS = ["eager", "tf.function", "tf.function+XLA", "in-graph epoch", "in-graph epoch+XLA", PROJECT, "Keras fit"]
 
 
-def bench_training(x: np.ndarray, y: np.ndarray, batch_sizes: list[int], repeats: int, variants=VARIANTS) -> list[dict]:
+def bench_training(x: np.ndarray, y: np.ndarray, batch_sizes: list[int], repeats: int, variants=VARIANTS,
+                   limit_repeats: int = 20) -> list[dict]:
     """Every variant at every batch size, with each result as a fraction of the measured compute limit."""
-    limit = matmul_gflops()
+    limit = matmul_gflops(repeats=limit_repeats)
     # The same rate at the MLP's own first-layer shape: what its matmuls can reach at each batch size.
     at_shape = {b: matmul_gflops(b, 200, PIXELS, HIDDEN) for b in batch_sizes}
     rows = []
