@@ -22,6 +22,8 @@ def pytest_collection_finish(session):
     second core while the tests use the first, instead of running after them; a test reads its command's
     outcome with `module.early[name].result(timeout)`, which starts the command at once if the lane is behind.
     """
+    if session.config.option.collectonly:
+        return
     lane = []
     modules = {item.module for item in session.items if getattr(item, "module", None) is not None}
     for module in sorted(modules, key=lambda m: m.__name__):
