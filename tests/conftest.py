@@ -1,6 +1,7 @@
 """Shared fixtures: the offline MNIST split, quick-trained artifacts, their tf.js exports, the CLI in process."""
 
 import dataclasses
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -12,6 +13,27 @@ from tfjs_bridge.common.quiet import quiet_tensorflow
 from tfjs_bridge.train import config
 
 quiet_tensorflow()  # before the tests import TensorFlow: its start-up logs stay quiet
+
+
+def pytest_collection_finish(session):
+    """Run the selected modules' `early_commands(folder)` one after another in a lane beside the tests.
+
+    Such commands (a minute of MobileNetV2 training, runs that need their own logical devices) then use the
+    second core while the tests use the first, instead of running after them; a test reads its command's
+    outcome with `module.early[name].result(timeout)`, which starts the command at once if the lane is behind.
+    """
+    if session.config.option.collectonly:
+        return
+    lane = []
+    modules = {item.module for item in session.items if getattr(item, "module", None) is not None}
+    for module in sorted(modules, key=lambda m: m.__name__):
+        if hasattr(module, "early_commands"):
+            module.early = module.early_commands(session.config._tmp_path_factory.mktemp(f"early-{module.__name__}"))
+            lane += module.early.values()
+    for command in lane:
+        session.config.add_cleanup(command.stop)  # an aborted session leaves no process behind, nor starts one
+    if lane:
+        threading.Thread(target=lambda: [command.run() for command in lane], name="early lane", daemon=True).start()
 
 
 @pytest.fixture(scope="session")

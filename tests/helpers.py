@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from tfjs_bridge.common.paths import CHECKOUT
@@ -22,6 +23,50 @@ def run(*args, timeout: int = 300, **env) -> subprocess.CompletedProcess:
     """Run `python -m ...` from the project root with the environment a user would have."""
     return subprocess.run([sys.executable, "-m", *args], cwd=CHECKOUT, capture_output=True, text=True,
                           env=user_env(**env), timeout=timeout)
+
+
+class Background:
+    """A `python ...` command run beside the tests (see conftest's lane) and read later; output goes to files."""
+
+    def __init__(self, folder: Path, argv: list[str], name: str = "command", **env):
+        self.folder, self.argv, self.name, self.env = Path(folder), argv, name, env
+        self.proc, self.files, self.stopped = None, [], False
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the command unless it has started already (or the session is over)."""
+        with self.lock:
+            if self.proc is None and not self.stopped:
+                self.files = [open(self.folder / f"{self.name}.{stream}", "w+") for stream in ("stdout", "stderr")]
+                self.proc = subprocess.Popen(self.argv, cwd=CHECKOUT, env=user_env(**self.env), stdout=self.files[0],
+                                             stderr=self.files[1], text=True)
+
+    def run(self) -> None:
+        """Start the command and wait for it to end (the lane's step)."""
+        self.start()
+        if self.proc is not None:
+            self.proc.wait()
+
+    def result(self, timeout: int) -> subprocess.CompletedProcess:
+        """The command's outcome, starting it now if the lane has not reached it yet (killed past timeout)."""
+        self.start()
+        try:
+            self.proc.wait(timeout=timeout)
+            out, err = (f.seek(0) or f.read() for f in self.files)
+        finally:
+            self.stop()
+        return subprocess.CompletedProcess(self.argv, self.proc.returncode, out, err)
+
+    def stop(self) -> None:
+        """Kill the command if it still runs and close its output; it will not start after this."""
+        with self.lock:
+            self.stopped = True
+            if self.proc is not None:
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                self.proc.wait()
+            for f in self.files:
+                f.close()
 
 
 def verify(*args, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -5,9 +5,11 @@ subprocess runs prove the same end to end: quiet, no traceback, exit 2.
 """
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
-from helpers import run
+from helpers import Background, run
 
 import tfjs_bridge
 
@@ -136,11 +138,15 @@ def test_export_refuses_flags_an_artifact_would_ignore(cli, artifacts):
     assert "--golden-inputs, --kind, --signature and --tags are for SavedModel directories" in err
 
 
+def early_commands(folder: Path) -> dict:
+    """`python -m train linear` in a real process, as a user runs it (5 epochs: the output is the point); conftest's lane."""
+    return {"train": Background(folder, [sys.executable, "-m", "train", "linear", "--epochs", "5", "--out", str(folder / "lin")])}
+
+
 @pytest.fixture(scope="module")
-def trained_linear(tmp_path_factory):
-    """`python -m train linear` in a real process, as a user runs it (5 epochs: the output is the point)."""
-    out = tmp_path_factory.mktemp("cli") / "lin"
-    return out, run("train", "linear", "--epochs", "5", "--out", str(out))
+def trained_linear(request):
+    result = request.module.early["train"].result(timeout=300)
+    return Path(result.args[-1]), result
 
 
 def test_train_is_quiet_and_prints_a_summary(trained_linear):

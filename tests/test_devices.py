@@ -10,11 +10,12 @@ import json
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import parity_rows, run, summary, user_env, verify
+from helpers import Background, parity_rows, summary, user_env, verify
 
 from tfjs_bridge.common.paths import CHECKOUT
 
@@ -23,44 +24,50 @@ FEW_STEPS = ("--epochs", "1", "--batch-size", "500", "--no-progress")
 WORKER_TIMEOUT_S = 240
 
 
+def train_command(*args) -> list[str]:
+    return [sys.executable, "-m", "train", *args]
+
+
+def early_commands(folder: Path) -> dict:
+    """Runs that must configure devices before TensorFlow starts, each a process of its own; conftest's lane."""
+    return {
+        "devices": Background(folder, train_command("devices", "--virtual-devices", "2"), name="devices"),
+        "mirrored": Background(folder, train_command("mlp", *FEW_STEPS, "--strategy", "mirrored", "--virtual-devices", "2",
+                                                     "--out", str(folder / "mirrored")), name="mirrored"),
+    }
+
+
 def saved_weights(artifact) -> dict:
     """Every variable of an artifact's SavedModel, by checkpoint key."""
     reader = tf.train.load_checkpoint(str(artifact / "saved_model" / "variables" / "variables"))
     return {key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map() if "OBJECT_GRAPH" not in key}
 
 
-def test_devices_lists_physical_and_logical_devices(cli):
+def test_devices_lists_physical_and_logical_devices(cli, request):
     # This process never splits its CPU (see the module docstring), so it lists the plain set-up.
     plain = cli("devices")
     assert plain.code == 0, plain.err
     assert "1 physical CPU, 1 logical CPU" in plain.out
-    split = run("train", "devices", "--virtual-devices", "2")
+    split = request.module.early["devices"].result(timeout=WORKER_TIMEOUT_S)
     assert split.returncode == 0, split.stderr
     assert "logical   /device:CPU:1" in split.stdout
     assert "2 logical CPU" in split.stdout or "2 logical GPU" in split.stdout
 
 
 @pytest.fixture(scope="module")
-def one_and_two_devices(tmp_path_factory):
+def one_and_two_devices(request):
     """The same short MLP run on the default strategy (in this process) and mirrored over 2 logical devices."""
     from tfjs_bridge.train.cli import main
 
-    root = tmp_path_factory.mktemp("replicas")
-    # The mirrored run's process starts first and trains while this one does the single-device run.
-    mirrored = subprocess.Popen(
-        [sys.executable, "-m", "train", "mlp", *FEW_STEPS, "--strategy", "mirrored", "--virtual-devices", "2",
-         "--out", str(root / "mirrored")],
-        cwd=CHECKOUT, env=user_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            assert main(["mlp", *FEW_STEPS, "--out", str(root / "single")]) == 0
-        out, err = mirrored.communicate(timeout=WORKER_TIMEOUT_S)
-    finally:
-        mirrored.kill()
-        mirrored.wait()
-    assert mirrored.returncode == 0, err
-    return root, summary(printed.getvalue()), summary(out)
+    early = request.module.early["mirrored"]
+    early.start()  # if the lane has not yet: it trains while this process does the single-device run
+    root = Path(early.argv[-1]).parent
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["mlp", *FEW_STEPS, "--out", str(root / "single")]) == 0
+    mirrored = early.result(timeout=WORKER_TIMEOUT_S)
+    assert mirrored.returncode == 0, mirrored.stderr
+    return root, summary(printed.getvalue()), summary(mirrored.stdout)
 
 
 def test_two_replicas_end_with_the_weights_of_one(one_and_two_devices):
@@ -113,8 +120,7 @@ def test_two_workers_on_localhost_train_identically_and_only_the_chief_writes(tm
         for index in range(2):
             tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "train", "mlp", *FEW_STEPS, "--strategy", "multiworker",
-                 "--out", str(tmp_path / f"w{index}")],
+                train_command("mlp", *FEW_STEPS, "--strategy", "multiworker", "--out", str(tmp_path / f"w{index}")),
                 cwd=CHECKOUT, env=user_env(TF_CONFIG=json.dumps(tf_config)),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             ))

@@ -1,14 +1,13 @@
 """MobileNetV2 under MirroredStrategy on 2 logical devices, on mock cats_vs_dogs, exported and checked in Node."""
 
 import json
-import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import parity_rows, summary, user_env, verify
+from helpers import Background, parity_rows, summary, verify
 
-from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.export.convert import export_artifact
 from tfjs_bridge.train import config
 
@@ -23,14 +22,17 @@ sys.exit(code)
 """
 
 
+def early_commands(folder: Path) -> dict:
+    """The training run (most of a minute), for conftest's lane: it trains while earlier modules' tests run."""
+    return {"train": Background(folder, [sys.executable, "-c", MOCKED_CLI, "mobilenet", "--image-size", "32", "--epochs",
+                                         "1", "--batch-size", "8", "--strategy", "mirrored", "--virtual-devices", "2",
+                                         "--no-progress", "--out", str(folder / "mobilenet")])}
+
+
 @pytest.mark.slow
-def test_mobilenet_on_two_logical_devices_exports_with_parity(tmp_path):
-    out = tmp_path / "mobilenet"
-    trained = subprocess.run(
-        [sys.executable, "-c", MOCKED_CLI, "mobilenet", "--image-size", "32", "--epochs", "1", "--batch-size", "8",
-         "--strategy", "mirrored", "--virtual-devices", "2", "--no-progress", "--out", str(out)],
-        cwd=CHECKOUT, env=user_env(), capture_output=True, text=True, timeout=400,
-    )
+def test_mobilenet_on_two_logical_devices_exports_with_parity(request, tmp_path):
+    trained = request.module.early["train"].result(timeout=400)
+    out = Path(trained.args[-1])
     assert trained.returncode == 0, trained.stderr
     assert summary(trained.stdout)["replicas"] == "2 (mirrored strategy, local)"
     record = json.loads((out / "run.json").read_text())
