@@ -44,6 +44,7 @@ class NodeSide:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=60)
+        self.proc.stdout.close()
 
 
 def python_model(artifacts_dir, meta: dict):
