@@ -46,13 +46,15 @@ class Report:
 
 def why(row: dict) -> str:
     """The reason a harness row failed, in the order the harness checks them."""
+    if row.get("unsupported"):
+        return f"unsupported by tf.js: {row['unsupported']}"
     if row.get("error"):
         return row["error"]
     diff, tolerance = row.get("maxAbsDiff"), row.get("tolerance")
     if diff is None or tolerance is None or diff > tolerance:
         return f"max |Δ| {diff} > tolerance {tolerance}"
-    if row.get("argmaxAgreement") is not None and row["argmaxAgreement"] < (row.get("argmaxMin") or 1):
-        return f"argmax agreement {row['argmaxAgreement']:.3f} < {row.get('argmaxMin')}"
+    if row.get("badFlips"):
+        return f"{row['badFlips']} golden(s) changed class beyond a near tie (argmax agreement {row['argmaxAgreement']:.3f})"
     if row.get("leakedTensors"):
         return f"{row['leakedTensors']} tensors leaked"
     return f"output shape {row.get('shape')} != expected {row.get('expectedShape')}"

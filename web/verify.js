@@ -19,7 +19,8 @@ Each DIR is a model folder (holding metadata.json) or a folder of model folders;
   --help           show this help
   --version        show the version
 
-Exit status: 0 all checks passed, 1 a check failed, 2 usage error or no model folders.`;
+Exit status: 0 all checks passed, 1 a check failed (a parity failure, or a backend tf.js cannot run the
+model on: UNSUPPORTED rows), 2 usage error or no model folders.`;
 
 /** Print one error line and exit with code. */
 function fail(message, code = 2) {
@@ -84,12 +85,21 @@ for (const target of targets) {
   }
 }
 const failed = rows.filter((r) => !r.pass).length;
+const unsupported = rows.filter((r) => r.unsupported).length;
+/** The closing line: passes, and tf.js limitations counted apart from parity failures. */
+function summary() {
+  if (!failed) return `all ${rows.length} checks passed`;
+  if (!unsupported) return `${failed} of ${rows.length} checks FAILED`;
+  const rest = failed - unsupported;
+  return `${failed} of ${rows.length} checks did not pass: ${unsupported} unsupported by tf.js (not parity failures)`
+    + (rest ? `, ${rest} FAILED` : '');
+}
 const report = JSON.stringify({ verified_at: verifiedAt, tfjs: tf.version.tfjs, rows });
 if (options['json-out']) await writeFile(options['json-out'], `${report}\n`);
 if (options.json) {
   console.log(report);
 } else {
   console.log(formatTable(rows));
-  console.log(failed ? `\n${failed} of ${rows.length} checks FAILED` : `\nall ${rows.length} checks passed`);
+  console.log(`\n${summary()}`);
 }
 process.exit(failed ? 1 : 0);

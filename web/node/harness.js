@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { checkParity } from '../static/js/parity.js';
+import { checkParity, describeFailure } from '../static/js/parity.js';
 import { tableCells } from '../static/js/table.js';
 import { discoverModels, loadModelDir } from './load.js';
 
@@ -43,7 +43,7 @@ export async function verifyDirs(dirs, backends = BACKENDS) {
         rows.push(await verifyModel(dir, backend));
       } catch (err) {
         const folder = path.basename(dir);
-        rows.push({ model: folder, folder, backend, pass: false, error: err.message });
+        rows.push({ model: folder, folder, backend, pass: false, ...describeFailure(err, backend) });
       }
     }
   }

@@ -3,7 +3,7 @@
 import { modelCard } from './cards.js';
 import { barChart, lineChart, pointsAndLine, responsive } from './charts.js';
 import { HAS_API, askPython, listModels, loadGoldens, loadModel, pagePath } from './loader.js';
-import { argmaxRows, checkParity } from './parity.js';
+import { argmaxRows, checkParity, describeFailure } from './parity.js';
 import { drawingPad } from './pad.js';
 import { canvasToMnist, paintDigit } from './preprocess.js';
 import { HEADER, rowCells } from './table.js';
@@ -242,7 +242,7 @@ async function parityOn(backends) {
           const { model, meta } = state.models[name];
           r = await checkParity(tf, model, meta, await goldensOf(name), name);
         } catch (err) {
-          r = { model: name, folder: name, backend, pass: false, error: err.message };
+          r = { model: name, folder: name, backend, pass: false, ...describeFailure(err, backend) };
         }
         results.push(r);
         const cells = rowCells(r);

@@ -16,11 +16,22 @@
 //   float16: MLP 2.65e-4 (2 epochs) / 2.91e-4 (10 epochs), CNN 4.0e-5, linear 2.0e-4  → 1e-3
 //   uint16:  MLP 1.02e-4 / 1.02e-4, CNN 3.6e-6, linear 3.1e-6                        → 5e-4
 //   uint8:   MLP 4.71e-3 / 1.18e-2, CNN 1.2e-3, linear 8.4e-4                        → 5e-2
-// Each is 3-5x the largest measurement. uint8's bound is loose on its own (a wrong weight can hide under
-// it), so classifiers must also keep their argmax (ARGMAX_MIN) and the export records the test-accuracy change.
+// Each is 3-5x the largest measurement. The model suite's quantized CNNs (tests/suite: MobileNetV2, a ResNet,
+// an EfficientNet-style net) measured at most 1.5e-4 (float16) and 1.8e-3 (uint8), well inside these bounds.
+// uint8's bound is loose on its own (a wrong weight can hide under it), so the export also records the
+// classifier's test-accuracy change with the exported weights.
 export const TOLERANCES = { float32: 1e-4, float16: 1e-3, uint16: 5e-4, uint8: 5e-2 };
-// Classifiers must keep their argmax on the goldens: every row for float32, >= 99% once weights are rounded.
-export const ARGMAX_MIN = { float32: 1, float16: 0.99, uint16: 0.99, uint8: 0.99 };
+
+// Classifiers' argmax on the goldens. float32: every golden keeps its class. Quantized weights: a golden may
+// change class only where Python's top two scores are closer than twice the encoding's tolerance, i.e. where
+// the output error the tolerance admits could swap them (a near tie); a flip anywhere else fails, however many
+// goldens there are. (The old rule, >= 99% agreement, allowed no flip at all below 100 goldens, and one flip in
+// 100 on a golden of any margin above.)
+export function allowedFlip(expectedRow, actualTop, tolerance) {
+  let top = 0;
+  for (let c = 1; c < expectedRow.length; c++) if (expectedRow[c] > expectedRow[top]) top = c;
+  return expectedRow[top] - expectedRow[actualTop] < 2 * tolerance;
+}
 
 /** The weight encoding a model's metadata declares (float32 when not quantized). */
 export function encodingOf(meta) {
@@ -55,20 +66,46 @@ function elementDiff(a, e) {
   return Number.isNaN(d) ? Infinity : d;
 }
 
-/** Compare actual against expected values: max |Δ| and, for classifiers, argmax agreement. */
-export function compareOutputs(actual, expected, cols, isClassifier) {
+/**
+ * Compare actual against expected values: max |Δ| and, for classifiers, argmax agreement and the flips the
+ * margin rule does not allow (flipTolerance: 0 for float32, where no flip is allowed; the tolerance otherwise).
+ */
+export function compareOutputs(actual, expected, cols, isClassifier, flipTolerance = 0) {
   if (actual.length !== expected.length) {
-    return { maxAbsDiff: Infinity, argmaxAgreement: isClassifier ? 0 : null };
+    return { maxAbsDiff: Infinity, argmaxAgreement: isClassifier ? 0 : null, badFlips: isClassifier ? 1 : 0 };
   }
   let maxAbsDiff = 0;
   for (let i = 0; i < actual.length; i++) maxAbsDiff = Math.max(maxAbsDiff, elementDiff(actual[i], expected[i]));
   let argmaxAgreement = null;
+  let badFlips = 0;
   if (isClassifier) {
     const a = argmaxRows(actual, cols);
     const e = argmaxRows(expected, cols);
     argmaxAgreement = a.filter((v, i) => v === e[i]).length / e.length;
+    a.forEach((top, r) => {
+      if (top !== e[r] && !(flipTolerance > 0 && allowedFlip(expected.slice(r * cols, (r + 1) * cols), top, flipTolerance))) badFlips++;
+    });
   }
-  return { maxAbsDiff, argmaxAgreement };
+  return { maxAbsDiff, argmaxAgreement, badFlips };
+}
+
+// tf.js errors that say a backend cannot run the model at all (no kernel, an op or a form of it unsupported):
+// reported as a tf.js limitation, not as a parity failure.
+const UNSUPPORTED = [
+  [/Kernel '(\w+)' not registered for backend '(\w+)'/, (m) => `tf.js has no '${m[1]}' kernel on ${m[2]}`],
+  [/(\w+) only supports ([\w -]+)/, (m, backend) => `tf.js ${backend}: ${m[1]} only supports ${m[2]}`],
+  [/Tensorflow Op is not supported: (\w+)/, (m) => `tf.js has no '${m[1]}' op`],
+  [/'(\w+)' is not yet (?:supported|implemented)/i, (m, backend) => `tf.js ${backend} does not support '${m[1]}' yet`],
+];
+
+/** A failed row for an error: {error, unsupported} where unsupported names the tf.js limitation, if it is one. */
+export function describeFailure(err, backend) {
+  const message = String(err?.message ?? err);
+  for (const [pattern, describe] of UNSUPPORTED) {
+    const m = message.match(pattern);
+    if (m) return { error: message, unsupported: describe(m, backend) };
+  }
+  return { error: message };
 }
 
 // tf.js has no int64, float16 or uint8 tensors: goldens of those dtypes are fed as the nearest tf.js dtype.
@@ -139,20 +176,21 @@ export async function checkParity(tf, model, meta, goldens, folder) {
     const tolerance = toleranceFor(meta, expected.values);
     const cols = expected.shape[expected.shape.length - 1] ?? 1;
     // Argmax agreement is judged on the first output: a classifier's class scores.
-    const cmp = compareOutputs(actual[i].values, expected.values, cols, isClassifier && i === 0);
+    const flipTolerance = encodingOf(meta) === 'float32' ? 0 : tolerance;
+    const cmp = compareOutputs(actual[i].values, expected.values, cols, isClassifier && i === 0, flipTolerance);
     const shapeOk = JSON.stringify(actual[i].shape) === JSON.stringify(expected.shape);
     const pass = shapeOk && cmp.maxAbsDiff <= tolerance;
-    return { name, shape: actual[i].shape, expectedShape: expected.shape, maxAbsDiff: cmp.maxAbsDiff, tolerance, argmaxAgreement: cmp.argmaxAgreement, pass };
+    return { name, shape: actual[i].shape, expectedShape: expected.shape, maxAbsDiff: cmp.maxAbsDiff, tolerance,
+      argmaxAgreement: cmp.argmaxAgreement, badFlips: cmp.badFlips, pass };
   });
   const [first] = outputs;
-  const argmaxAgreement = first.argmaxAgreement;
-  const argmaxMin = isClassifier ? ARGMAX_MIN[encodingOf(meta)] : null;
-  const pass = outputs.every((o) => o.pass) && (!isClassifier || argmaxAgreement >= argmaxMin) && leakedTensors === 0;
+  const { argmaxAgreement, badFlips } = first;
+  const pass = outputs.every((o) => o.pass) && (!isClassifier || badFlips === 0) && leakedTensors === 0;
   return {
     model: folder, folder, backend: tf.getBackend(), format: meta.format, quantization: encodingOf(meta),
     bytes: meta.bytes.on_disk, count: goldens.count, shape: first.shape, expectedShape: first.expectedShape,
     // Overall figures: the largest difference, and the strictest bound (each output is judged against its own).
     maxAbsDiff: Math.max(...outputs.map((o) => o.maxAbsDiff)), tolerance: Math.min(...outputs.map((o) => o.tolerance)),
-    outputs, argmaxAgreement, argmaxMin, leakedTensors, ms, pass,
+    outputs, argmaxAgreement, badFlips, leakedTensors, ms, pass,
   };
 }

@@ -5,6 +5,7 @@ export const HEADER = ['model', 'format', 'quant', 'backend', 'goldens', 'max |Î
 
 /** One row's cells, in HEADER's order; a row that failed before parity shows its error as the result. */
 export function rowCells(r) {
+  if (r.unsupported) return [r.model, r.format ?? '-', r.quantization ?? '-', r.backend, '-', '-', '-', '-', '-', '-', '-', `UNSUPPORTED: ${r.unsupported}`];
   if (r.error) return [r.model, r.format ?? '-', r.quantization ?? '-', r.backend, '-', '-', '-', '-', '-', '-', '-', `FAIL: ${r.error}`];
   return [
     r.model, r.format, r.quantization, r.backend, String(r.count), r.maxAbsDiff.toExponential(2),
