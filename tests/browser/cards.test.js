@@ -177,10 +177,15 @@ describe('the page on a phone (390×844, touch)', { timeout: 120_000 }, () => {
   });
 
   test('chart labels are at least 11 px on screen', async () => {
-    const sizes = await page.$$eval('svg.chart text', (texts) => texts.map((t) => {
-      const svg = t.ownerSVGElement;
-      return parseFloat(getComputedStyle(t).fontSize) * (svg.getBoundingClientRect().width / svg.viewBox.baseVal.width);
-    }));
+    // The viewport changes above make charts redraw (ResizeObserver); let those land, then measure every label in
+    // one synchronous pass, so no redraw can detach a label between finding and measuring it.
+    const sizes = await page.evaluate(async () => {
+      await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+      return [...document.querySelectorAll('svg.chart text')].map((t) => {
+        const svg = t.ownerSVGElement;
+        return parseFloat(getComputedStyle(t).fontSize) * (svg.getBoundingClientRect().width / svg.viewBox.baseVal.width);
+      });
+    });
     assert.ok(sizes.length > 20, `${sizes.length} labels`);
     assert.ok(Math.min(...sizes) >= 11, `smallest label ${Math.min(...sizes).toFixed(1)} px`);
   });
