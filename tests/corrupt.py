@@ -86,13 +86,17 @@ CASES = {
 }
 
 
-def write_cases(good: Path, out: Path) -> dict:
-    """Copy good into out once per case, break each copy; return {folder name: {"file", "problem"}}."""
+def write_cases(good: Path, out: Path, cases: dict | None = None) -> dict:
+    """Copy good into out once per case (default: CASES), break each copy; return {folder name: {"problem", "file"}}.
+
+    "file" is the file a breaker names (returns); breakers that return nothing give no "file".
+    """
     expected = {}
-    for case, (breaker, problem) in CASES.items():
+    for case, (breaker, problem) in (cases or CASES).items():
         folder = Path(out) / f"{Path(good).name}-{case}"
         shutil.copytree(good, folder)
-        expected[folder.name] = {"file": breaker(folder), "problem": problem}
+        broken = breaker(folder)
+        expected[folder.name] = {"problem": problem, **({"file": broken} if broken is not None else {})}
     return expected
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from tests.corrupt import _load, _save, _shard
+from tests.corrupt import write_cases as corrupt_cases
 
 
 def _outside(folder: Path) -> Path:
@@ -153,13 +154,7 @@ CASES = {
 
 def write_cases(good: Path, out: Path) -> dict:
     """Copy good into out once per case, make each copy hostile; return {folder name: {"problem": regex}}."""
-    expected = {}
-    for case, (breaker, problem) in CASES.items():
-        folder = Path(out) / f"{Path(good).name}-{case}"
-        shutil.copytree(good, folder)
-        breaker(folder)
-        expected[folder.name] = {"problem": problem}
-    return expected
+    return corrupt_cases(good, out, CASES)
 
 
 def main(argv: list[str]) -> int:
