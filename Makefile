@@ -58,9 +58,9 @@ artifacts/suite/exports.json: $(SUITE_SRC) $(EXPORT_SRC) $(COMMON_SRC) | setup
 suite: artifacts/suite/exports.json
 
 # The demo always retrains and re-exports, so what it shows comes from this checkout's code.
-# One process trains and exports both (tfjs_bridge/demo.py): TensorFlow's import is paid once, not four times.
+# One process trains and exports both (`tfjs-bridge demo`): TensorFlow's import is paid once, not four times.
 demo: setup
-	$(PY) -m tfjs_bridge.demo
+	$(PY) -m tfjs_bridge demo
 	npm run --silent verify
 ifeq ($(SERVE),1)
 	$(PY) -m web.serve --models web/models --host $(HOST) --port $(PORT)

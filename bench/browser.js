@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-import { launchChromium, startServer } from '../tests/support/server.js';
+import { launchChromium, startServer } from '../web/browser.js';
 
 // The timing code is not part of the served app: it goes into the page as a module of its own.
 const timingSource = await readFile(new URL('./timing.js', import.meta.url), 'utf8');
@@ -37,7 +37,7 @@ async function openPage(isolated) {
 function timeIn(page, backends, names) {
   return page.evaluate(async ({ smoke, timingSource, backends, names }) => {
     const { loadModel } = await import('/static/js/loader.js');
-    const { runModel } = await import('/static/js/parity.js');
+    const { runModel } = await import('/verify/parity.js');
     const { timeModel } = await import(URL.createObjectURL(new Blob([timingSource], { type: 'text/javascript' })));
     const { models } = await (await fetch('/api/models')).json();
     const tf = window.tf;

@@ -2,7 +2,7 @@
 // Usage: node bench/chart.js RESULTS.json OUT.png
 import { readFile } from 'node:fs/promises';
 
-import { launchChromium } from '../tests/support/server.js';
+import { launchChromium } from '../web/browser.js';
 
 const [resultsFile, outFile] = process.argv.slice(2);
 const results = JSON.parse(await readFile(resultsFile, 'utf8'));

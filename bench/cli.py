@@ -202,5 +202,5 @@ def inference_notes(results: dict) -> list[str]:
     return [f"MLP forward pass at batch {rows[0]['big_batch']}, against each runtime's measured matmul limit (TF all "
             f"cores {tf_limit:.0f} GFLOP/s; XNNPACK wasm {wasm:.1f} GFLOP/s per thread × threads used): "
             + "; ".join(parts) + ". tfjs-backend-wasm is single-threaded in Node (its threaded build needs a blob: "
-            "worker, which Node rejects), hence the worker pool (web/node/pool.js); in Chromium the threaded build "
+            "worker, which Node rejects), hence the worker pool (verify/node/pool.js); in Chromium the threaded build "
             "loads only when the page is cross-origin isolated."]

@@ -4,7 +4,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tfjs_bridge.export.convert import export_source
+from tfjs_bridge.export.convert import ExportOptions, export_source
 from tfjs_bridge.export.sources import from_artifact
 from tfjs_bridge.export.weights import parse_quantize
 
@@ -18,8 +18,8 @@ def bench_export(artifact: Path, modes=MODES) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         for mode in modes:
             started = time.perf_counter()
-            [meta] = export_source(source, Path(tmp), qmap=parse_quantize([mode] if mode else None),
-                                   folder=f"{source.name}-{mode or 'float32'}")
+            [meta] = export_source(source, Path(tmp), ExportOptions(qmap=parse_quantize([mode] if mode else None),
+                                                                   folder=f"{source.name}-{mode or 'float32'}"))
             seconds = time.perf_counter() - started
             row = {"model": source.name, "quantization": mode or "float32", "seconds": seconds,
                    "bytes": meta["bytes"]["on_disk"], "bytes_fraction": meta["bytes"]["on_disk"] / meta["bytes"]["float32"]}

@@ -4,15 +4,15 @@
 //   {"time": DIR, "backend": ..., "batch": N, "runs": R}   → min/median/max ms of R predictions (+ read-back)
 //   {"matmul": N}                                           → {"gflops"}: an N x N float32 matMul on wasm, this thread
 //   {"parallel": T}                                         → {"speedup"}: T threads on T equal loops vs one thread
-// "pool" is web/node/pool.js: batches of `threshold` rows or more split between worker_threads (one per core).
+// "pool" is verify/node/pool.js: batches of `threshold` rows or more split between worker_threads (one per core).
 import os from 'node:os';
 import readline from 'node:readline';
 import { Worker } from 'node:worker_threads';
 
-import { loadModelDir } from '../web/node/load.js';
-import { tf, useBackend } from '../web/node/harness.js';
-import { createPool } from '../web/node/pool.js';
-import { runModel } from '../web/static/js/parity.js';
+import { loadModelDir } from '../verify/node/load.js';
+import { tf, useBackend } from '../verify/node/harness.js';
+import { createPool } from '../verify/node/pool.js';
+import { runModel } from '../verify/js/parity.js';
 import { inputsOf, spread, timePredict } from './timing.js';
 
 const loaded = new Map();

@@ -102,7 +102,7 @@ def markdown(results: dict) -> str:
     inf = results["inference"]
     out.append("\n## Inference (same exported models; batch-1 latency, large-batch latency and throughput)\n")
     out.append("Node and TF-Python alternate round by round in one run (medians over rounds, min–max beside); "
-               "× Python is the ratio of medians (min–max of same-round ratios). `pool` is web/node/pool.js (one wasm "
+               "× Python is the ratio of medians (min–max of same-round ratios). `pool` is verify/node/pool.js (one wasm "
                "worker per core for batches of 128 rows or more; smaller ones on the calling thread). Chromium's "
                "`wasm (threads)` / `wasm (1 thread)` rows are the same page served with and without cross-origin "
                "isolation, alternating.\n")

@@ -149,7 +149,7 @@ def print_table(metas: list[dict], seconds: list[float], out: Path) -> None:
 
 def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
     """Export every model named in args; return their metadata and the seconds each took."""
-    from tfjs_bridge.export.convert import export_source
+    from tfjs_bridge.export.convert import ExportOptions, export_source
     from tfjs_bridge.export.errors import ExportError
     from tfjs_bridge.export.sources import from_path
     from tfjs_bridge.export.weights import parse_quantize
@@ -165,7 +165,7 @@ def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
                            tags=args.tags.split(",") if args.tags else None)
         if args.vocabulary is not None:
             source.run["vocabulary"] = read_vocabulary(args.vocabulary)
-        for meta in export_source(source, args.out, args.format, qmap, args.shard_size, folder=args.name):
+        for meta in export_source(source, args.out, ExportOptions(args.format, qmap, args.shard_size, folder=args.name)):
             metas.append(meta)
             seconds.append(time.perf_counter() - started)
             if "accuracy" in meta:
@@ -175,10 +175,15 @@ def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
     return metas, seconds
 
 
-def main(argv: list[str] | None = None, prog: str = "tfjs-bridge export") -> int:
-    """Entry point: returns the process exit code (2 for bad input, 1 when --verify finds a failing check)."""
+def main(argv: list[str] | None = None, prog: str = "tfjs-bridge export", verify=None) -> int:
+    """Entry point: returns the process exit code (2 for bad input, 1 when --verify finds a failing check).
+
+    verify(folders) -> exit code runs the verify stage on the exported folders (handed over by the dispatcher).
+    """
     args = build_parser(prog).parse_args(argv)
     problem = check_arguments(args)  # before TensorFlow is imported: bad input fails fast
+    if not problem and args.verify and verify is None:  # only the dispatcher (tfjs_bridge.cli) hands the verifier over
+        problem = "--verify needs the verify stage: run the command as `tfjs-bridge export`"
     if problem:
         return fail(problem)
     try:
@@ -190,10 +195,8 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge export") -> int
     print_table(metas, seconds, args.out)
     if not args.verify:
         return 0
-    from tfjs_bridge.common.node import run_harness
-
     sys.stdout.flush()
     try:
-        return run_harness([str(args.out / m["name"]) for m in metas])
+        return verify([str(args.out / m["name"]) for m in metas])
     except UserError as err:
         return fail(err)

@@ -8,6 +8,7 @@ import re
 import sys
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,11 @@ from tfjs_bridge.common.atomic import output_directory
 from tfjs_bridge.common.paths import MODELS
 from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
 from tfjs_bridge.export.errors import ExportError, UnsupportedModelError
+from tfjs_bridge.export.goldens import golden_count
 from tfjs_bridge.export.keras_bridge import keras_flavour, to_tf_keras
 from tfjs_bridge.export.ops import kernel_gaps, unsupported_ops_message
-from tfjs_bridge.export.sources import Source, from_artifact, golden_count, keras_args
+from tfjs_bridge.export.sources import Source, from_artifact
+from tfjs_bridge.export.tensors import keras_args
 from tfjs_bridge.export.weights import check_quantized, load_read_back, quantization_label, weight_bytes
 
 FORMATS = ("graph", "layers")
@@ -189,16 +192,28 @@ def quantized_accuracy(source: Source, model_dir: Path, flavour: str) -> dict:
             "method": "exported shards dequantized with tensorflowjs.read_weights into the functional twin, scored in Python"}
 
 
-def write_format(source: Source, out_dir: Path, fmt: str, flavour: str, qmap, shard_size: int) -> str | None:
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to export a source: format (auto|graph|layers|both), weight encoding, shard size, flavour, folder name."""
+
+    format: str = "auto"
+    qmap: dict | None = None  # weight name glob → quantization dtype (export/weights.py parse_quantize), None for float32
+    shard_size: int = SHARD_SIZE
+    flavour: str = "keras3"  # the Keras of a subclassed model's functional twin (keras3 or tf_keras)
+    folder: str | None = None  # --name: the folder's name instead of the source's (one format only)
+
+
+def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions) -> str | None:
     """Convert source into out_dir in one format; return the Keras flavour used (None for SavedModels)."""
+    qmap, shard_size = options.qmap, options.shard_size
     if fmt == "layers":
-        model = source.layers_model(flavour)
+        model = source.layers_model(options.flavour)
         convert_layers(to_tf_keras(model, keras_args(source.io, source.golden_in)), out_dir, qmap, shard_size)
         return keras_flavour(model)
     if source.saved_model is not None:
         convert_graph(source.saved_model, out_dir, qmap, shard_size, source.signature, source.tags)
         return None
-    model = source.keras_model if source.keras_model is not None else source.layers_model(flavour)
+    model = source.keras_model if source.keras_model is not None else source.layers_model(options.flavour)
     with tempfile.TemporaryDirectory() as tmp:
         save_keras_as_saved_model(model, source.io, Path(tmp) / "saved_model")
         convert_graph(Path(tmp) / "saved_model", out_dir, qmap, shard_size)
@@ -243,16 +258,16 @@ def note(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def write_folder(source: Source, out_root: Path, name: str, fmt: str, flavour: str, qmap, shard_size: int,
-                 goldens: dict) -> dict:
+def write_folder(source: Source, out_root: Path, name: str, fmt: str, options: ExportOptions, goldens: dict) -> dict:
     """One model folder, checked against the schema and swapped in atomically; returns its metadata."""
+    qmap = options.qmap
     with output_directory(Path(out_root) / name) as tmp:
-        used = write_format(source, tmp, fmt, flavour, qmap, shard_size)
+        used = write_format(source, tmp, fmt, options)
         check_quantized(tmp, qmap)
         write_json(tmp / schema.GOLDENS, goldens)
         meta = build_metadata(source, name, fmt, used, qmap, goldens, tmp)
         if qmap and source.evaluate is not None:
-            meta["accuracy"] = quantized_accuracy(source, tmp, flavour)
+            meta["accuracy"] = quantized_accuracy(source, tmp, options.flavour)
         schema.validate(goldens, schema.GOLDENS)
         schema.validate(meta)  # what every reader will check: refuse here, before the folder is swapped in
         write_json(tmp / schema.METADATA, meta)
@@ -262,13 +277,13 @@ def write_folder(source: Source, out_root: Path, name: str, fmt: str, flavour: s
     return meta
 
 
-def export_source(source: Source, out_root: Path = MODELS, fmt: str = "auto", qmap: dict | None = None,
-                  shard_size: int = SHARD_SIZE, flavour: str = "keras3", folder: str | None = None) -> list[dict]:
+def export_source(source: Source, out_root: Path = MODELS, options: ExportOptions = ExportOptions()) -> list[dict]:
     """Export source into out_root/<folder>/ per format, each folder swapped in atomically; return the metadata.
 
     auto: the layers format for functional/sequential Keras models, and the graph format (same folder name, with
     a one-line note saying why) when the layers format cannot carry the model; graph for everything else.
     """
+    fmt, folder = options.format, options.folder
     formats = [source.natural_format()] if fmt == "auto" else list(FORMATS) if fmt == "both" else [fmt]
     if folder and len(formats) > 1:
         raise ExportError("--name needs a single --format")
@@ -278,15 +293,15 @@ def export_source(source: Source, out_root: Path = MODELS, fmt: str = "auto", qm
     for f in formats:
         name = folder or folder_name(source, f)
         try:
-            metas.append(write_folder(source, out_root, name, f, flavour, qmap, shard_size, goldens))
+            metas.append(write_folder(source, out_root, name, f, options, goldens))
         except UnsupportedModelError as err:
             if fmt != "auto" or f != "layers":
                 raise
             note(f"note: {name}: exported as a graph model: {str(err).removesuffix('; use --format graph')}")
-            metas.append(write_folder(source, out_root, name, "graph", flavour, qmap, shard_size, goldens))
+            metas.append(write_folder(source, out_root, name, "graph", options, goldens))
     return metas
 
 
-def export_artifact(artifact: Path, out_root: Path = MODELS, **options) -> dict:
+def export_artifact(artifact: Path, out_root: Path = MODELS, options: ExportOptions = ExportOptions()) -> dict:
     """Export one training artifact folder to out_root/<name>/ (graph format unless told); return its metadata."""
-    return export_source(from_artifact(Path(artifact)), out_root, **options)[0]
+    return export_source(from_artifact(Path(artifact)), out_root, options)[0]

@@ -70,8 +70,8 @@ class Background:
 
 
 def verify(*args, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Run the Node harness (`node web/verify.js DIR... [options]`); no parity-report.json is left in temp folders."""
-    return subprocess.run(["node", "web/verify.js", *map(str, args), "--no-report"], cwd=CHECKOUT,
+    """Run the Node harness (`node verify/verify.js DIR... [options]`); no parity-report.json is left in temp folders."""
+    return subprocess.run(["node", "verify/verify.js", *map(str, args), "--no-report"], cwd=CHECKOUT,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import tfjs_bridge
-from tfjs_bridge.api import ParityError
 from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.verify.api import ParityError
 
 
 @pytest.fixture(scope="module")

@@ -171,7 +171,7 @@ def test_stale_temporaries_of_killed_runs_are_removed(tmp_path):
 
 
 def test_non_finite_and_unmatched_quantize_are_refused(exported_linear_source, tmp_path):
-    from tfjs_bridge.export.convert import export_source
+    from tfjs_bridge.export.convert import ExportOptions, export_source
     from tfjs_bridge.export.errors import ExportError
     from tfjs_bridge.export.weights import parse_quantize
 
@@ -186,9 +186,9 @@ def test_non_finite_and_unmatched_quantize_are_refused(exported_linear_source, t
     for bad in (np.nan, np.inf, 3e38):
         nan_source = source.__class__(**{**source.__dict__, "reference": scaled(bad)})
         with pytest.raises(ExportError, match="NaN or Infinity"):
-            export_source(nan_source, tmp_path, fmt="graph")
+            export_source(nan_source, tmp_path, ExportOptions("graph"))
     with pytest.raises(ExportError, match=r"--quantize uint8=\[: matches no weight"):
-        export_source(source, tmp_path, fmt="graph", qmap=parse_quantize(["uint8=["]))
+        export_source(source, tmp_path, ExportOptions("graph", parse_quantize(["uint8=["])))
     assert not [p for p in tmp_path.iterdir() if not p.name.startswith(".")], "nothing visible written"
     print("exporter: NaN, Infinity and 3e38*10 goldens and an unmatched --quantize glob refused, nothing written")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfjs_bridge import verify_cli
 from tfjs_bridge.common.errors import UserError
-from tfjs_bridge.explain import Explainer, describe, find_source
+from tfjs_bridge.verify import cli as verify_cli
+from tfjs_bridge.verify.explain import Explainer, describe, find_source
 
 LAYERS = ("conv", "hidden", "logits")
 
@@ -29,13 +29,13 @@ def tiny_model(keras, seed: int = 0):
 @pytest.fixture(scope="module")
 def tiny(keras_modules, tmp_path_factory):
     """The tiny model saved as .keras and exported in both formats by the current exporter: (source, models folder)."""
-    from tfjs_bridge.export.convert import export_source
+    from tfjs_bridge.export.convert import ExportOptions, export_source
     from tfjs_bridge.export.sources import from_path
 
     root = tmp_path_factory.mktemp("explain")
     source = root / "tiny.keras"
     tiny_model(keras_modules["keras3"]).save(source)
-    export_source(from_path(source), root / "models", fmt="both")
+    export_source(from_path(source), root / "models", ExportOptions("both"))
     return source, root / "models"
 
 

@@ -14,7 +14,7 @@ from helpers import edited_copy, shift_first_output, verify_json
 
 from tests.conftest import small_conv
 from tfjs_bridge.common.paths import CHECKOUT
-from tfjs_bridge.export.convert import export_source
+from tfjs_bridge.export.convert import ExportOptions, export_source
 from tfjs_bridge.export.sources import from_artifact, from_keras
 from tfjs_bridge.export.weights import parse_quantize
 
@@ -44,7 +44,7 @@ def matrix(artifacts, keras_modules, tmp_path_factory):
             for quant in QUANTS:
                 folder = f"{name}-{fmt}-{flavour}-{quant or 'float32'}"
                 qmap = parse_quantize([quant] if quant else None)
-                metas[folder] = export_source(source, out, fmt, qmap, flavour=flavour, folder=folder)[0]
+                metas[folder] = export_source(source, out, ExportOptions(fmt, qmap, flavour=flavour, folder=folder))[0]
     return out, metas
 
 
@@ -53,7 +53,7 @@ DRIFTED = "mlp-layers-keras3-uint8"
 
 @pytest.fixture(scope="module")
 def verified(matrix, tmp_path_factory):
-    """One Node run (`node web/verify.js --json`) over the whole matrix and a negative control: (exit code, rows).
+    """One Node run (`node verify/verify.js --json`) over the whole matrix and a negative control: (exit code, rows).
 
     The control is the uint8 layers MLP with one expected value shifted by 4x its tolerance (0.2 against 5e-2),
     goldens.json resealed so that only the parity check can catch it.

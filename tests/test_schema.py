@@ -1,6 +1,6 @@
 """The model-folder contract 3.0 on the Python side: the validator, the web store's refusals, the counterpart.
 
-web/static/js/schema.js checks the same documents for Node and the browser (tests/js/schema.test.js).
+verify/js/schema.js checks the same documents for Node and the browser (tests/js/schema.test.js).
 """
 
 import copy

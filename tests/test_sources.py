@@ -9,12 +9,9 @@ from helpers import golden_arrays, verify
 
 from tests.conftest import small_conv
 from tfjs_bridge.export.cli import main
-from tfjs_bridge.export.sources import (
-    GOLDEN_COUNT,
-    ExportError,
-    from_path,
-    golden_inputs_for,
-)
+from tfjs_bridge.export.errors import ExportError
+from tfjs_bridge.export.goldens import GOLDEN_COUNT, golden_inputs_for
+from tfjs_bridge.export.sources import from_path
 
 
 @pytest.fixture(scope="module")

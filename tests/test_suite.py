@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tests.suite.models import CASES, EXPECTED_LIMITS, LIMITS, VOCAB
-from tfjs_bridge.common.node import run_harness
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.export.ops import KERNELS_FILE
+from tfjs_bridge.verify.node import run_harness
 
 SUITE = CHECKOUT / "artifacts" / "suite"
 pytestmark = pytest.mark.skipif(not (SUITE / "exports.json").is_file(), reason="run `make suite` first")

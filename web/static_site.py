@@ -12,6 +12,7 @@ from pathlib import Path
 from tfjs_bridge.common.atomic import atomic_directory
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.paths import SCHEMA_FILE
+from tfjs_bridge.verify import JS_DIR
 from tfjs_bridge.web.store import IntegrityError, Store, verify_folder
 
 WEB = Path(__file__).resolve().parent
@@ -59,7 +60,7 @@ def copy_models(models_dir: Path, dest: Path) -> list[dict]:
 
 def write_site(app, out: Path) -> list[str]:
     """Write the site for app's models folder into out (atomically); return the model names."""
-    from tfjs_bridge.web.views import VENDOR
+    from tfjs_bridge.web.views import SHARED_JS, VENDOR
 
     check_target(out)
     missing = [rel for rel in VENDOR.values() if not (app.config["NODE_MODULES"] / rel).is_file()]
@@ -73,6 +74,9 @@ def write_site(app, out: Path) -> list[str]:
 
             (tmp / "index.html").write_text(render_template("index.html", static_site=True))
         shutil.copytree(WEB / "static", tmp / "static")
+        (tmp / "verify").mkdir()
+        for name in SHARED_JS:
+            shutil.copyfile(JS_DIR / name, tmp / "verify" / name)
         (tmp / "vendor").mkdir()
         for name, rel in VENDOR.items():
             shutil.copyfile(app.config["NODE_MODULES"] / rel, tmp / "vendor" / name)

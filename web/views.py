@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from tfjs_bridge.common import files
 from tfjs_bridge.common.paths import NAME, SCHEMA_FILE
+from tfjs_bridge.verify import JS_DIR
 from tfjs_bridge.web.store import FILE_NAME, LIMITS
 
 bp = Blueprint("views", __name__)
@@ -18,6 +19,8 @@ bp = Blueprint("views", __name__)
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/javascript", ".js")
 
+# The verify stage's scripts the page imports (served at /verify/<name>, copied into static sites as verify/).
+SHARED_JS = frozenset(p.name for p in JS_DIR.glob("*.js"))
 # Only these files of node_modules are served: the pinned tf.js bundles the page needs, never the tree.
 VENDOR = {
     "tf.min.js": "@tensorflow/tfjs/dist/tf.min.js",
@@ -129,6 +132,14 @@ def model_file(name: str, filename: str):
 def model_folder_schema():
     """Serve the model-folder JSON Schema the page's loader checks every metadata.json and goldens.json against."""
     return send_trusted(SCHEMA_FILE, "no-cache")
+
+
+@bp.get("/verify/<filename>")
+def verify_script(filename: str):
+    """Serve a script the page shares with the Node harness (loader, schema check, parity rules, table)."""
+    if filename not in SHARED_JS:
+        abort(404)
+    return send_trusted(JS_DIR / filename, "no-cache")
 
 
 @bp.get("/vendor/<filename>")

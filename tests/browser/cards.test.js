@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { pageModels } from '../support/fixtures.js';
-import { ROOT, launchChromium, startServer } from '../support/server.js';
+import { launchChromium, startServer } from '../../web/browser.js';
+import { ROOT } from '../support/paths.js';
 
 const SHOTS = path.join(ROOT, 'screenshots');
 const GENERIC = ['cnn', 'mlp-layers', 'pair', 'tabular', 'tokens'];

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 
-import { launchChromium, startServer } from '../support/server.js';
+import { launchChromium, startServer } from '../../web/browser.js';
 import { brokenModels } from '../js/broken.js';
 
 describe('broken model folders in headless Chromium', { timeout: 300_000 }, () => {

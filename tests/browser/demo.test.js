@@ -5,7 +5,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ROOT, launchChromium, startServer } from '../support/server.js';
+import { launchChromium, startServer } from '../../web/browser.js';
+import { ROOT } from '../support/paths.js';
 
 const SCREENSHOT = path.join(ROOT, 'screenshots', 'demo.png');
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { pageModels } from '../support/fixtures.js';
-import { ROOT, freePort, launchChromium } from '../support/server.js';
+import { freePort, launchChromium } from '../../web/browser.js';
+import { ROOT } from '../support/paths.js';
 
 const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
 

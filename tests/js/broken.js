@@ -6,8 +6,7 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { MODELS_ROOT } from '../../web/node/harness.js';
-import { ROOT } from '../support/server.js';
+import { MODELS_ROOT, ROOT } from '../support/paths.js';
 
 /** A temp folder holding web/models/<good> and one broken copy of it per case; { root, cases }. */
 export async function brokenModels(good) {

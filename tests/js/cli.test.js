@@ -7,11 +7,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { MODELS_ROOT } from '../../web/node/harness.js';
-import { ROOT } from '../support/server.js';
+import { MODELS_ROOT, ROOT } from '../support/paths.js';
 import { editJson, resealGoldens } from './broken.js';
 
-const VERIFY = path.join(ROOT, 'web', 'verify.js');
+const VERIFY = path.join(ROOT, 'verify', 'verify.js');
 
 /** Run the CLI with args; { code, stdout, stderr } whatever the exit status. */
 async function cli(args, options = {}) {

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
-import { verifyAll } from '../../web/node/harness.js';
+import { verifyAll } from '../../verify/node/harness.js';
 import { brokenModels } from './broken.js';
 
 describe('corrupt model folders in the Node harness', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { SHOWN, compareTensor, goldenRow } from '../../web/node/explain.js';
+import { SHOWN, compareTensor, goldenRow } from '../../verify/node/explain.js';
 
 const meta = { name: 'm', quantization: null };
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
-import { MODELS_ROOT, verifyAll } from '../../web/node/harness.js';
-import { ROOT } from '../support/server.js';
+import { verifyAll } from '../../verify/node/harness.js';
+import { MODELS_ROOT, ROOT } from '../support/paths.js';
 
 describe('hostile model folders in the Node harness', () => {
   let base;

@@ -8,8 +8,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { MODELS_ROOT } from '../../web/node/harness.js';
-import { ROOT } from '../support/server.js';
+import { MODELS_ROOT, ROOT } from '../support/paths.js';
 
 const run = promisify(execFile);
 const NPM_QUIET = ['--no-audit', '--no-fund', '--loglevel=error'];
@@ -21,9 +20,9 @@ test('npm pack holds only the harness, installs offline and verifies a model fol
   const { stdout } = await run('npm', ['pack', '--pack-destination', tmp, '--json', ...NPM_QUIET], { cwd: ROOT });
   const [{ filename, files }] = JSON.parse(stdout);
   assert.deepEqual(files.map((f) => f.path).sort(), [
-    'README.md', 'package.json', 'tfjs_bridge/common/model-folder.schema.json', 'web/node/explain.js', 'web/node/harness.js',
-    'web/node/load.js', 'web/node/pool.js',
-    'web/static/js/artifacts.js', 'web/static/js/parity.js', 'web/static/js/schema.js', 'web/static/js/table.js', 'web/verify.js',
+    'README.md', 'package.json', 'tfjs_bridge/common/model-folder.schema.json',
+    'verify/js/artifacts.js', 'verify/js/parity.js', 'verify/js/schema.js', 'verify/js/table.js',
+    'verify/node/explain.js', 'verify/node/harness.js', 'verify/node/load.js', 'verify/node/pool.js', 'verify/verify.js',
   ]);
 
   // The project's lockfile pins every dependency with its tarball's integrity, so npm needs only the

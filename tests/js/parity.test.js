@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 
-import { BACKENDS, MODELS_ROOT, formatTable, tf, verifyModel } from '../../web/node/harness.js';
-import { discoverModels } from '../../web/node/load.js';
-import { TOLERANCES, allowedFlip, argmaxRows, compareOutputs, describeFailure, toleranceFor } from '../../web/static/js/parity.js';
+import { BACKENDS, formatTable, tf, verifyModel } from '../../verify/node/harness.js';
+import { MODELS_ROOT } from '../support/paths.js';
+import { discoverModels } from '../../verify/node/load.js';
+import { TOLERANCES, allowedFlip, argmaxRows, compareOutputs, describeFailure, toleranceFor } from '../../verify/js/parity.js';
 
 const models = await discoverModels(MODELS_ROOT);
 const rows = [];

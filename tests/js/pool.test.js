@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { MODELS_ROOT } from '../../web/node/harness.js';
-import { createPool, splitRows } from '../../web/node/pool.js';
+import { MODELS_ROOT } from '../support/paths.js';
+import { createPool, splitRows } from '../../verify/node/pool.js';
 
 const dir = path.join(MODELS_ROOT, 'mlp');
 let pool;

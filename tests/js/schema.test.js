@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { verifyDirs } from '../../web/node/harness.js';
-import { loadSchema, readGoldensDir, readMetadataDir } from '../../web/node/load.js';
-import { validate } from '../../web/static/js/schema.js';
+import { verifyDirs } from '../../verify/node/harness.js';
+import { loadSchema, readGoldensDir, readMetadataDir } from '../../verify/node/load.js';
+import { validate } from '../../verify/js/schema.js';
 import { editedCopy } from './broken.js';
 
 let root;

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { MODELS_ROOT, tf, useBackend } from '../../web/node/harness.js';
-import { discoverModels, loadModelDir, readMetadataDir } from '../../web/node/load.js';
+import { tf, useBackend } from '../../verify/node/harness.js';
+import { MODELS_ROOT } from '../support/paths.js';
+import { discoverModels, loadModelDir, readMetadataDir } from '../../verify/node/load.js';
 
 const root = MODELS_ROOT;
 const trainable = [];

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.suite.models import CASES, EXPECTED_LIMITS, LIMITS
-from tfjs_bridge.common.node import run_harness
+from tfjs_bridge.verify.node import run_harness
 
 
 def harness_rows(models: Path) -> dict:

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { ROOT } from './server.js';
+import { ROOT } from './paths.js';
 
 const SCRIPT = path.join(ROOT, 'tests', 'support', 'page_models.py');
 const DEMO = ['linear', 'mlp', 'mlp-layers'];

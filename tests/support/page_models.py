@@ -17,7 +17,7 @@ import numpy as np
 
 from tfjs_bridge.common import schema
 from tfjs_bridge.common.quiet import quiet_import, tf
-from tfjs_bridge.export.convert import convert_graph, export_source, file_record, tensor_values, weight_files
+from tfjs_bridge.export.convert import ExportOptions, convert_graph, export_source, file_record, tensor_values, weight_files
 from tfjs_bridge.export.errors import ExportError
 from tfjs_bridge.export.sources import from_path
 from tfjs_bridge.export.weights import weight_bytes
@@ -158,7 +158,7 @@ def main(out: Path) -> int:
         write_artifact(artifacts / name, model, specs, golden, run)
         try:
             kind = None if run else "regression"
-            export_source(from_path(artifacts / name, kind=kind), models, fmt="graph", folder=name)
+            export_source(from_path(artifacts / name, kind=kind), models, ExportOptions("graph", folder=name))
             how[name] = "exporter"
         except (ExportError, ValueError, TypeError) as err:
             raw_folder(models, name, artifacts / name, specs, as_dict(specs, golden), run)

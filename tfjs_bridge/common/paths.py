@@ -4,9 +4,9 @@ import os
 import re
 from pathlib import Path
 
-import tfjs_bridge
+from tfjs_bridge.common.version import __version__
 
-PACKAGE = Path(tfjs_bridge.__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # the tfjs_bridge package folder
 # The source checkout when the code runs from one (None when installed from a wheel).
 CHECKOUT = PACKAGE.parent if (PACKAGE.parent / "pyproject.toml").is_file() and (PACKAGE.parent / "train").is_dir() else None
 
@@ -21,7 +21,7 @@ SCHEMA_FILE = PACKAGE / "common" / "model-folder.schema.json"
 # from a request or a file can never reach outside the models folder (no '/', no leading '.').
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-NODE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "tfjs-bridge" / f"node-{tfjs_bridge.__version__}"
+NODE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "tfjs-bridge" / f"node-{__version__}"
 
 
 def node_home() -> Path:

@@ -2,7 +2,7 @@
 
 The JSON Schema file is the specification; this module checks documents against the subset of JSON Schema
 it uses (type, enum, const, pattern, bounds, items, properties, required, additionalProperties, anyOf,
-$ref). web/static/js/schema.js does the same for the Node harness and the browser.
+$ref). verify/js/schema.js does the same for the Node harness and the browser.
 """
 
 import functools

@@ -3,10 +3,10 @@
 import { modelCard } from './cards.js';
 import { barChart, lineChart, pointsAndLine, responsive } from './charts.js';
 import { HAS_API, askPython, listModels, loadGoldens, loadModel, pagePath } from './loader.js';
-import { argmaxRows, checkParity, describeFailure } from './parity.js';
+import { argmaxRows, checkParity, describeFailure } from '../../verify/parity.js';
 import { drawingPad } from './pad.js';
 import { canvasToMnist, paintDigit } from './preprocess.js';
-import { HEADER, rowCells } from './table.js';
+import { HEADER, rowCells } from '../../verify/table.js';
 
 const tf = window.tf;
 const $ = (id) => document.getElementById(id);

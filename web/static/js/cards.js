@@ -1,348 +1,102 @@
 // A card for any exported model, built from its metadata.json: one input widget per input (chosen by its
 // shape and dtype), tf.js's outputs and, where the server has the Python counterpart, Python's beside them.
-import { barChart } from './charts.js';
 import { askPython } from './loader.js';
-import { drawingPad } from './pad.js';
-import { TFJS_DTYPE, runModel } from './parity.js';
-import { canvasToMnist, paintDigit } from './preprocess.js';
+import { argmax, maxDifference, pythonOutputs, renderOutputs } from './outputs.js';
+import { TFJS_DTYPE, runModel } from '../../verify/parity.js';
+import { WIDGETS, goldenRow, h, inputKind, nest } from './widgets.js';
 
-const INT_DTYPES = ['int32', 'int64', 'uint8'];
-// Arrays up to this many values per example are shown whole (a table, or one field each); larger ones summarised.
-const SMALL = 64;
+const dimsText = (shape) => shape.map((d) => d ?? 'N').join('×');
 
-const product = (dims) => dims.reduce((a, b) => a * b, 1);
-
-/** Create an element with properties and children. */
-function h(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
+/** The card's elements: title, one fieldset per input widget, buttons, tf.js's and (with a server) Python's panes. */
+function cardLayout(name, meta, env, widgets) {
+  const summary = `${meta.format} · ${meta.kind} · ${meta.inputs.map((s) => `${s.name} [${dimsText(s.shape)}] ${s.dtype}`).join(', ')} → ${meta.outputs.map((s) => `[${dimsText(s.shape)}]`).join(', ')}`;
+  const els = {
+    card: h('section', { className: 'card model-card' }),
+    jsOut: h('div', { className: 'js-out' }),
+    jsNote: h('p', { className: 'muted' }),
+    pyOut: h('div', { className: 'py-out' }),
+    pyNote: h('p', { className: 'muted' }),
+    goldenButton: h('button', { type: 'button', textContent: 'Next golden example' }),
+    goldenNote: h('span', { className: 'muted' }),
+  };
+  Object.assign(els.card.dataset, { testid: `card-${name}`, model: name, state: 'idle' });
+  els.pyNote.dataset.testid = 'agreement';
+  els.form = h('form', { className: 'inputs' }, ...widgets.map((w) => h('fieldset', {},
+    h('legend', { textContent: `${w.spec.name} · [${dimsText(w.spec.shape)}] ${w.spec.dtype}` }), w.element)),
+  h('div', { className: 'buttons' }, h('button', { type: 'submit', textContent: 'Predict' }), els.goldenButton, els.goldenNote));
+  els.card.append(
+    h('h2', { textContent: name }, h('small', { textContent: summary })),
+    h('div', { className: 'split' }, els.form, h('div', {},
+      h('h3', { textContent: 'tf.js in this browser' }), els.jsOut, els.jsNote,
+      env.python ? h('div', {}, h('h3', { textContent: 'Python (Flask, SavedModel)' }), els.pyOut, els.pyNote) : null)),
+  );
+  return els;
 }
 
-/** How an input is shown: image, fields (tabular), tokens, text, or array (JSON) for anything else. */
-export function inputKind(spec) {
-  const dims = spec.shape.slice(1);
-  if (spec.dtype === 'string') return 'text';
-  if (INT_DTYPES.includes(spec.dtype) && dims.length === 1 && spec.dtype !== 'uint8') return 'tokens';
-  const [height, width, channels] = dims;
-  const imageLike = dims.length === 2 || (dims.length === 3 && [1, 3, 4].includes(channels));
-  if (imageLike && height >= 8 && width >= 8) return 'image';
-  if (dims.length === 1 && dims[0] !== null && dims[0] <= SMALL) return 'fields';
-  return 'array';
-}
-
-/**
- * Pixel scaling read from the recorded preprocessing text: 0..1 (pixel/255), -1..1, or raw 0..255.
- * Integer image inputs take raw pixels. Unrecorded float preprocessing is assumed to be pixel/255 and says so.
- */
-export function pixelScaling(preprocessing, dtype) {
-  const text = preprocessing ?? '';
-  if (INT_DTYPES.includes(dtype)) return { scale: 1, offset: 0, note: 'raw pixels 0..255' };
-  if (/-1\s*(\.\.|to|,)\s*1\b|127\.5/.test(text)) return { scale: 1 / 127.5, offset: -1, note: 'pixels scaled to -1..1' };
-  if (/\/\s*255|0\s*(\.\.|to|,)\s*1\b/.test(text)) return { scale: 1 / 255, offset: 0, note: 'pixels scaled to 0..1' };
-  if (/0\s*(\.\.|to|,)\s*255|raw pixel/.test(text)) return { scale: 1, offset: 0, note: 'raw pixels 0..255' };
-  return { scale: 1 / 255, offset: 0, note: 'preprocessing not recorded: pixels scaled to 0..1' };
-}
-
-/** The vocabulary (index = id) metadata records for an input: meta.vocabulary as a list, or by input name. */
-function vocabularyOf(meta, spec) {
-  const v = meta.vocabulary;
-  if (Array.isArray(v)) return v;
-  return Array.isArray(v?.[spec.name]) ? v[spec.name] : null;
-}
-
-/** One example's values of an input or output from goldens.json. */
-function goldenRow(tensor, row) {
-  const size = product(tensor.shape.slice(1));
-  return { values: tensor.values.slice(size * row, size * (row + 1)), dims: tensor.shape.slice(1) };
-}
-
-/** Flat values of a nested list. */
-const flat = (x) => (Array.isArray(x) ? x.flat(Infinity) : [x]);
-
-/** Flat values as nested lists of the given dims (one example, as the API takes it). */
-function nest(values, dims) {
-  if (dims.length === 0) return values[0];
-  if (dims.length === 1) return Array.from(values);
-  const step = product(dims.slice(1));
-  return Array.from({ length: dims[0] }, (_, i) => nest(values.slice(i * step, (i + 1) * step), dims.slice(1)));
-}
-
-/** A drawing pad plus upload for image inputs [H, W] or [H, W, C], resized and scaled as the model was fed. */
-function imageWidget(spec, meta, onChange) {
-  const [height, width, channels = 1] = spec.shape.slice(1);
-  const scaling = pixelScaling(meta.preprocessing, spec.dtype);
-  // MNIST-style models (the demo's preprocessing) get the crop / 20×20 / centre-of-mass treatment.
-  const mnist = height === 28 && width === 28 && channels === 1 && /centre of mass|center of mass/.test(meta.preprocessing ?? '');
-  const pad = h('canvas', { width: 224, height: 224, className: 'pad' });
-  pad.dataset.testid = 'image-pad';
-  const preview = h('canvas', { width, height, className: 'preview' });
-  let fixed = null; // golden values shown on the pad: used exactly, until the user draws or uploads
-  const drawn = drawingPad(pad, { onStart: () => { fixed = null; }, onStroke: onChange });
-  const upload = h('input', { type: 'file', accept: 'image/*', className: 'visually-hidden' });
-  upload.addEventListener('change', async () => {
-    const [file] = upload.files;
-    if (!file) return;
-    const bitmap = await createImageBitmap(file);
-    drawn.paintImage(bitmap);
-    fixed = null;
-    onChange();
+/** The tensors of one example from every widget, in metadata.inputs order. */
+function readInputs(widgets) {
+  return widgets.map(({ spec, read, dims }) => {
+    const values = read();
+    const shape = [1, ...(dims ? dims() : spec.shape.slice(1).map((d) => d ?? values.length))];
+    return { spec, values, shape };
   });
-  const uploadButton = h('button', { type: 'button', textContent: 'Upload image' });
-  uploadButton.addEventListener('click', () => upload.click());
-  const clear = h('button', { type: 'button', textContent: 'Clear' });
-  clear.dataset.testid = 'clear';
-  const element = h('div', { className: 'image-input' }, pad,
-    h('div', { className: 'buttons' }, clear, uploadButton, upload),
-    h('p', { className: 'hint', textContent: `Draw or upload; resized to ${width}×${height}${channels === 3 ? ' RGB' : channels === 1 ? ' grey' : ''}, ${mnist ? 'cropped and centred as MNIST digits are, ' : ''}${scaling.note}.` }),
-    h('div', { className: 'preview-row' }, preview, h('span', { className: 'muted', textContent: 'what the model sees' })));
+}
 
-  /** The pad resampled to the input's size, as model values (and shown in the preview). */
-  function read() {
-    if (fixed) return fixed;
-    const values = new Float32Array(height * width * channels);
-    if (mnist) {
-      values.set(canvasToMnist(pad) ?? values);
-      paintDigit(preview, values);
-      return values;
-    }
-    const ctx = preview.getContext('2d', { willReadFrequently: true });
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(pad, 0, 0, width, height);
-    const { data } = ctx.getImageData(0, 0, width, height);
-    for (let p = 0; p < width * height; p++) {
-      for (let c = 0; c < channels; c++) {
-        // One channel: the grey level (mean of R, G, B); otherwise R, G, B (and alpha) in order.
-        const v = channels === 1 ? (data[4 * p] + data[4 * p + 1] + data[4 * p + 2]) / 3 : data[4 * p + c];
-        values[p * channels + c] = v * scaling.scale + scaling.offset;
-      }
-    }
-    return values;
+/** tf.js's outputs for one example, as [{name, values}] in metadata.outputs order; every tensor freed. */
+async function predictTfjs(tf, model, meta, inputs) {
+  const xs = inputs.map(({ spec, values, shape }) => tf.tensor(values, shape, TFJS_DTYPE[spec.dtype]));
+  try {
+    const ys = await runModel(tf, model, meta, xs);
+    const js = [];
+    for (const [i, y] of ys.entries()) js.push({ name: meta.outputs[i].name, values: Array.from(await y.data()) });
+    tf.dispose(ys);
+    return js;
+  } finally {
+    tf.dispose(xs);
   }
+}
 
-  /** Show golden values on the pad and the preview (pixels un-scaled back to 0..255) and use them exactly. */
-  function fill(values) {
-    fixed = Float32Array.from(values);
-    const image = new ImageData(width, height);
-    for (let p = 0; p < width * height; p++) {
-      const at = (c) => Math.round(Math.min(255, Math.max(0, (values[p * channels + Math.min(c, channels - 1)] - scaling.offset) / scaling.scale)));
-      image.data.set([at(0), at(1), at(2), 255], 4 * p);
-    }
-    preview.getContext('2d').putImageData(image, 0, 0);
-    drawn.ctx.imageSmoothingEnabled = false;
-    drawn.ctx.drawImage(preview, 0, 0, pad.width, pad.height);
+/** Ask the server's Python counterpart for the same example and show its answer beside tf.js's; fills result. */
+async function comparePython(name, meta, inputs, els, result) {
+  els.pyOut.replaceChildren(h('p', { className: 'muted', textContent: '…' }));
+  els.pyNote.textContent = '';
+  const example = inputs.map(({ values, shape }) => nest(Array.from(values), shape.slice(1)));
+  try {
+    const body = await askPython(name, example.length === 1 ? example[0] : Object.fromEntries(inputs.map(({ spec }, i) => [spec.name, example[i]])));
+    result.py = pythonOutputs(meta, body);
+    result.maxAbsDiff = maxDifference(result.js, result.py);
+    renderOutputs(els.pyOut, meta, result.py);
+    const same = meta.kind === 'classification' ? (argmax(result.js[0].values) === argmax(result.py[0].values) ? 'same class; ' : 'different classes; ') : '';
+    els.pyNote.textContent = `${same}max |Δ| ${result.maxAbsDiff.toExponential(2)} · ${body.ms.toFixed(1)} ms in TensorFlow, ${body.roundTripMs.toFixed(0)} ms round trip`;
+  } catch (err) {
+    // The server cannot answer for this model (e.g. a model kind its API does not take yet): say so here.
+    result.pyError = err.message;
+    els.pyOut.replaceChildren(h('p', { className: 'muted', textContent: err.message }));
   }
-  clear.addEventListener('click', () => {
-    drawn.clear();
-    fixed = null;
-    preview.getContext('2d').clearRect(0, 0, width, height);
-    onChange({ cleared: true });
-  });
-  return { element, read, fill, live: true };
-}
-
-/** One numeric field per feature of a tabular input [F]. */
-function fieldsWidget(spec) {
-  const [count] = spec.shape.slice(1);
-  const integer = INT_DTYPES.includes(spec.dtype);
-  const fields = Array.from({ length: count }, (_, i) => h('input', {
-    type: 'number', step: integer ? '1' : 'any', value: '0', required: true, title: `${spec.name}[${i}]`, ariaLabel: `${spec.name}[${i}]`,
-  }));
-  const element = h('div', { className: 'fields' }, ...fields.map((f, i) => h('label', {}, h('span', { textContent: `${i}` }), f)));
-  return {
-    element,
-    read: () => fields.map((f) => Number(f.value)),
-    fill: (values) => fields.forEach((f, i) => { f.value = String(values[i]); }),
-  };
-}
-
-/** A text field for token ids: words through the recorded vocabulary, else the ids themselves. */
-function tokensWidget(spec, meta) {
-  const [length] = spec.shape.slice(1);
-  const vocab = vocabularyOf(meta, spec);
-  const ids = new Map((vocab ?? []).map((w, i) => [w, i]));
-  const unknown = ids.get('[UNK]') ?? 1;
-  const field = h('input', { type: 'text', className: 'wide', placeholder: vocab ? 'words' : 'token ids, e.g. 2 15 7', ariaLabel: spec.name });
-  const shown = h('p', { className: 'muted' });
-  const toIds = () => {
-    const parts = field.value.trim().split(vocab ? /[^\p{L}\p{N}'[\]]+/u : /[\s,]+/).filter(Boolean);
-    let out = vocab ? parts.map((w) => ids.get(w.toLowerCase()) ?? unknown) : parts.map((p) => Math.trunc(Number(p)) || 0);
-    // A fixed length is padded with 0 (Keras's padding id) or cut; a free one takes the text as it is.
-    if (length !== null) out = [...out.slice(0, length), ...Array(Math.max(0, length - out.length)).fill(0)];
-    shown.textContent = `ids: ${out.join(' ')}`;
-    return out;
-  };
-  field.addEventListener('input', toIds);
-  const element = h('div', {}, field, shown,
-    h('p', { className: 'hint', textContent: vocab ? `Words are looked up in the model's ${vocab.length}-word vocabulary (unknown words → ${unknown}).` : 'No vocabulary in metadata.json: type token ids.' }));
-  return {
-    element,
-    read: toIds,
-    fill: (values) => {
-      const kept = values.filter((v) => v !== 0);
-      field.value = vocab ? kept.map((v) => vocab[v] ?? '[UNK]').join(' ') : values.join(' ');
-      toIds();
-    },
-    dims: () => [toIds().length],
-  };
-}
-
-/** A text field for string inputs ([] or [1] per example). */
-function textWidget(spec) {
-  const field = h('input', { type: 'text', className: 'wide', ariaLabel: spec.name });
-  const per = product(spec.shape.slice(1).map((d) => d ?? 1));
-  return { element: field, read: () => Array(per).fill(field.value), fill: (values) => { field.value = String(values[0]); } };
-}
-
-/** Any other input: one example as JSON nested lists. */
-function arrayWidget(spec) {
-  const area = h('textarea', { rows: 4, className: 'wide', ariaLabel: spec.name });
-  let dims = spec.shape.slice(1);
-  return {
-    element: area,
-    read: () => {
-      let parsed;
-      try {
-        parsed = JSON.parse(area.value);
-      } catch (err) {
-        throw new Error(`${spec.name}: not JSON (${err.message})`);
-      }
-      const values = flat(parsed);
-      if (dims.every((d) => d !== null) && values.length !== product(dims)) throw new Error(`${spec.name}: ${values.length} values, the input takes ${product(dims)}`);
-      return values;
-    },
-    fill: (values, goldenDims) => {
-      dims = goldenDims;
-      area.value = JSON.stringify(nest(values, goldenDims));
-    },
-  };
-}
-
-const WIDGETS = { image: imageWidget, fields: fieldsWidget, tokens: tokensWidget, text: textWidget, array: arrayWidget };
-
-/** Render one example's outputs: class bars, a number, a small table, or a summary of a large array. */
-export function renderOutputs(container, meta, outputs) {
-  container.replaceChildren(...outputs.map(({ name, values }, i) => {
-    const block = h('div', { className: 'output' });
-    if (outputs.length > 1) block.append(h('h4', { textContent: name }));
-    if (meta.kind === 'classification' && i === 0 && values.length >= 2) {
-      const bars = h('div', { className: 'bars' });
-      barChart(bars, Array.from(values), meta.labels);
-      const top = argmax(values);
-      const verdict = h('p', { className: 'verdict', textContent: `${meta.labels?.[top] ?? top} (${formatScore(values[top])})` });
-      verdict.dataset.testid = 'top';
-      block.append(bars, verdict);
-    } else if (values.length === 1) {
-      block.append(h('p', { className: 'verdict number', textContent: formatNumber(values[0]) }));
-    } else if (values.length <= SMALL) {
-      block.append(h('div', { className: 'scroll' }, h('table', { className: 'values' },
-        h('tr', {}, ...Array.from(values, (_, k) => h('th', { textContent: String(k) }))),
-        h('tr', {}, ...Array.from(values, (v) => h('td', { textContent: formatNumber(v) }))))));
-    } else {
-      const numbers = Array.from(values, Number);
-      block.append(h('p', { className: 'muted', textContent: `${values.length} values, min ${formatNumber(Math.min(...numbers))}, max ${formatNumber(Math.max(...numbers))}; first: ${numbers.slice(0, 6).map(formatNumber).join(', ')}…` }));
-    }
-    return block;
-  }));
-}
-
-const argmax = (values) => Array.from(values).reduce((best, v, i, all) => (v > all[best] ? i : best), 0);
-const formatScore = (v) => (v >= 0 && v <= 1 ? `${(100 * v).toFixed(1)}%` : v.toPrecision(4));
-const formatNumber = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(6)) : String(v));
-
-/** Python's outputs from the API's answer, as [{name, values}] in metadata.outputs order. */
-function pythonOutputs(meta, body) {
-  const byName = Array.isArray(body.outputs) ? { [meta.outputs[0].name]: body.outputs } : body.outputs;
-  return meta.outputs.filter(({ name }) => name in byName).map(({ name }) => ({ name, values: flat(byName[name]) }));
-}
-
-/** max |Δ| between two lists of outputs (Infinity when their sizes differ). */
-function maxDifference(js, py) {
-  let worst = 0;
-  py.forEach(({ values }, i) => {
-    const mine = js[i].values;
-    if (mine.length !== values.length) worst = Infinity;
-    values.forEach((v, k) => { worst = Math.max(worst, Math.abs(Number(mine[k]) - Number(v)) || 0); });
-  });
-  return worst;
 }
 
 /** A card for model `name`; env gives { tf, model() (its current tf.js model), goldens() (a promise), python (bool), onError }. */
 export function modelCard(name, meta, env) {
-  const summary = `${meta.format} · ${meta.kind} · ${meta.inputs.map((s) => `${s.name} [${s.shape.map((d) => d ?? 'N').join('×')}] ${s.dtype}`).join(', ')} → ${meta.outputs.map((s) => `[${s.shape.map((d) => d ?? 'N').join('×')}]`).join(', ')}`;
-  const card = h('section', { className: 'card model-card' });
-  Object.assign(card.dataset, { testid: `card-${name}`, model: name, state: 'idle' });
   let predicting = Promise.resolve();
-  const predictSoon = (opts) => { predicting = predicting.then(() => predict(opts)).catch(env.onError); };
+  const queue = (step) => { predicting = predicting.then(step).catch(env.onError); return predicting; };
+  const predictSoon = (opts) => queue(() => predict(opts));
   const widgets = meta.inputs.map((spec) => ({ spec, kind: inputKind(spec), ...WIDGETS[inputKind(spec)](spec, meta, predictSoon) }));
-  const jsOut = h('div', { className: 'js-out' });
-  const jsNote = h('p', { className: 'muted' });
-  const pyOut = h('div', { className: 'py-out' });
-  const pyNote = h('p', { className: 'muted' });
-  pyNote.dataset.testid = 'agreement';
-  const predictButton = h('button', { type: 'submit', textContent: 'Predict' });
-  const goldenButton = h('button', { type: 'button', textContent: 'Next golden example' });
-  const goldenNote = h('span', { className: 'muted' });
-  const form = h('form', { className: 'inputs' }, ...widgets.map((w) => h('fieldset', {},
-    h('legend', { textContent: `${w.spec.name} · [${w.spec.shape.map((d) => d ?? 'N').join('×')}] ${w.spec.dtype}` }), w.element)),
-  h('div', { className: 'buttons' }, predictButton, goldenButton, goldenNote));
-  card.append(
-    h('h2', { textContent: name }, h('small', { textContent: summary })),
-    h('div', { className: 'split' }, form, h('div', {},
-      h('h3', { textContent: 'tf.js in this browser' }), jsOut, jsNote,
-      env.python ? h('div', {}, h('h3', { textContent: 'Python (Flask, SavedModel)' }), pyOut, pyNote) : null)),
-  );
-
-  /** The tensors of one example from every widget, in metadata.inputs order. */
-  function readInputs() {
-    return widgets.map(({ spec, read, dims }) => {
-      const values = read();
-      const shape = [1, ...(dims ? dims() : spec.shape.slice(1).map((d) => d ?? values.length))];
-      return { spec, values, shape };
-    });
-  }
+  const els = cardLayout(name, meta, env, widgets);
+  const { card } = els;
 
   async function predict({ cleared = false } = {}) {
     if (cleared) {
-      [jsOut, jsNote, pyOut, pyNote].forEach((n) => n.replaceChildren());
+      [els.jsOut, els.jsNote, els.pyOut, els.pyNote].forEach((n) => n.replaceChildren());
       card.dataset.state = 'idle';
       return;
     }
     card.dataset.state = 'running';
-    const inputs = readInputs();
-    const { tf } = env;
-    const xs = inputs.map(({ spec, values, shape }) => tf.tensor(values, shape, TFJS_DTYPE[spec.dtype]));
+    const inputs = readInputs(widgets);
     const started = performance.now();
-    let js;
-    try {
-      const ys = await runModel(tf, env.model(), meta, xs);
-      js = [];
-      for (const [i, y] of ys.entries()) js.push({ name: meta.outputs[i].name, values: Array.from(await y.data()) });
-      tf.dispose(ys);
-    } finally {
-      tf.dispose(xs);
-    }
-    renderOutputs(jsOut, meta, js);
-    jsNote.textContent = `${(performance.now() - started).toFixed(1)} ms on ${tf.getBackend()}`;
-    const result = { js, py: null, maxAbsDiff: null, pyError: null };
-    if (env.python) {
-      pyOut.replaceChildren(h('p', { className: 'muted', textContent: '…' }));
-      pyNote.textContent = '';
-      const example = inputs.map(({ values, shape }) => nest(Array.from(values), shape.slice(1)));
-      try {
-        const body = await askPython(name, example.length === 1 ? example[0] : Object.fromEntries(inputs.map(({ spec }, i) => [spec.name, example[i]])));
-        result.py = pythonOutputs(meta, body);
-        result.maxAbsDiff = maxDifference(js, result.py);
-        renderOutputs(pyOut, meta, result.py);
-        const same = meta.kind === 'classification' ? (argmax(js[0].values) === argmax(result.py[0].values) ? 'same class; ' : 'different classes; ') : '';
-        pyNote.textContent = `${same}max |Δ| ${result.maxAbsDiff.toExponential(2)} · ${body.ms.toFixed(1)} ms in TensorFlow, ${body.roundTripMs.toFixed(0)} ms round trip`;
-      } catch (err) {
-        // The server cannot answer for this model (e.g. a model kind its API does not take yet): say so here.
-        result.pyError = err.message;
-        pyOut.replaceChildren(h('p', { className: 'muted', textContent: err.message }));
-      }
-    }
+    const result = { js: await predictTfjs(env.tf, env.model(), meta, inputs), py: null, maxAbsDiff: null, pyError: null };
+    renderOutputs(els.jsOut, meta, result.js);
+    els.jsNote.textContent = `${(performance.now() - started).toFixed(1)} ms on ${env.tf.getBackend()}`;
+    if (env.python) await comparePython(name, meta, inputs, els, result);
     card.result = result;
     card.dataset.runs = String(Number(card.dataset.runs ?? 0) + 1);
     card.dataset.state = 'done';
@@ -357,18 +111,15 @@ export function modelCard(name, meta, env) {
       const { values, dims } = goldenRow(goldens.inputs[spec.name], row);
       fill(values, dims);
     });
-    goldenNote.textContent = `golden example ${row + 1} of ${goldens.count}${goldens.labels ? `, labelled ${meta.labels?.[goldens.labels[row]] ?? goldens.labels[row]}` : ''}`;
+    els.goldenNote.textContent = `golden example ${row + 1} of ${goldens.count}${goldens.labels ? `, labelled ${meta.labels?.[goldens.labels[row]] ?? goldens.labels[row]}` : ''}`;
     await predict();
   }
-  form.addEventListener('submit', (e) => {
+  els.form.addEventListener('submit', (e) => {
     e.preventDefault();
     predictSoon();
   });
-  goldenButton.addEventListener('click', () => { predicting = predicting.then(nextGolden).catch(env.onError); });
+  els.goldenButton.addEventListener('click', () => queue(nextGolden));
   /** Start with the first golden example, so the card shows answers right away. */
-  card.start = () => {
-    predicting = predicting.then(nextGolden).catch(env.onError);
-    return predicting;
-  };
+  card.start = () => queue(nextGolden);
   return card;
 }

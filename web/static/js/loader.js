@@ -1,6 +1,6 @@
 // The browser's IO adapters for the shared loader (artifacts.js): a model folder's files over HTTP, and the
 // server's API where there is one. URLs are relative to the page, so a static copy works under any sub-path.
-import { loadModelFolder, readGoldens, toHex } from './artifacts.js';
+import { loadModelFolder, readGoldens, toHex } from '../../verify/artifacts.js';
 
 /** Fetch a file, rejecting with just the reason (the shared loader names the file). */
 async function fetchOk(url) {

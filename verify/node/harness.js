@@ -2,17 +2,13 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { checkParity, describeFailure } from '../static/js/parity.js';
-import { tableCells } from '../static/js/table.js';
+import { checkParity, describeFailure } from '../js/parity.js';
+import { tableCells } from '../js/table.js';
 import { discoverModels, loadModelDir } from './load.js';
 
 export { tf };
 export const BACKENDS = ['cpu', 'wasm'];
-// The demo's models folder; TFJS_BRIDGE_MODELS points the tests at another one.
-export const MODELS_ROOT = process.env.TFJS_BRIDGE_MODELS
-  ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'models');
 
 /** Switch tf.js to a backend, failing loudly if it cannot start. */
 export async function useBackend(name) {
@@ -51,7 +47,7 @@ export async function verifyDirs(dirs, backends = BACKENDS) {
 }
 
 /** Verify every model folder under root on every backend. */
-export async function verifyAll(root = MODELS_ROOT, backends = BACKENDS) {
+export async function verifyAll(root, backends = BACKENDS) {
   return verifyDirs(await discoverModels(root), backends);
 }
 

@@ -1,5 +1,5 @@
-// Start the demo's production server (`python -m web.serve`, as `make serve` does) and a headless
-// Chromium for it: shared by the browser tests and the browser benchmark.
+// Start the demo's production server from the checkout (`python -m web.serve`, as `make serve` does) and a
+// headless Chromium for it: shared by the browser tests and the browser benchmark.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');  // the checkout
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // As root in a container without network: no sandbox, and none of Chrome's background connections.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update',

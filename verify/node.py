@@ -1,4 +1,4 @@
-"""The Node side from Python: find Node and the tf.js harness, install it where no checkout has it, run it."""
+"""The Node side from Python (the verify stage's harness): find Node and the tf.js harness, install it where no checkout has it, run it."""
 
 import json
 import shutil
@@ -9,10 +9,10 @@ from pathlib import Path
 from tfjs_bridge.common import paths
 from tfjs_bridge.common.errors import UserError
 
-HARNESS = Path("web") / "verify.js"
+HARNESS = Path("verify") / "verify.js"
 # What the harness needs of this package, copied beside node_modules by setup-node (the layout of the checkout);
 # package.json and its lock file make `npm ci` install exactly the tf.js the project pins (offline from npm's cache).
-HARNESS_FILES = ("web/verify.js", "web/node", "web/static/js", "tfjs_bridge/common/model-folder.schema.json",
+HARNESS_FILES = ("verify/verify.js", "verify/node", "verify/js", "tfjs_bridge/common/model-folder.schema.json",
                  "package.json", "package-lock.json")
 MIN_NODE = 20
 
@@ -50,7 +50,7 @@ def run_harness(args: list[str], capture: bool = False) -> int | subprocess.Comp
 
 
 def harness_file(rel: str) -> Path:
-    """A harness file named by its checkout path, in the checkout or in the installed package (web/ → tfjs_bridge/web/).
+    """A harness file named by its checkout path, in the checkout or in the installed package (verify/ → tfjs_bridge/verify/).
 
     The wheel carries package.json and package-lock.json as tfjs_bridge/common/npm/ (symbolic links in the checkout).
     """

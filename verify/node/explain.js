@@ -13,9 +13,9 @@ import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { checkParity, compareOutputs, goldenInputs, runModel, toleranceFor } from '../static/js/parity.js';
+import { checkParity, compareOutputs, goldenInputs, runModel, toleranceFor } from '../js/parity.js';
 import { tf, useBackend } from './harness.js';
-import { limitsOf } from '../static/js/artifacts.js';
+import { limitsOf } from '../js/artifacts.js';
 import { folderIO, loadModelDir, loadSchema } from './load.js';
 
 // Values shown from each side of a departure: enough to see its pattern, few enough for one line.

@@ -3,7 +3,7 @@
 TensorFlow's side is rebuilt from the model the folder was exported from: for graph folders, the frozen and
 grappler-optimized graph the converter wrote into model.json (same node names, made by the converter's own
 functions), run node by node; for layers folders, the Keras model with every layer's output exposed. tf.js's side
-(web/node/explain.js) picks the golden that fails worst, computes the same tensors and compares them in order.
+(verify/node/explain.js) picks the golden that fails worst, computes the same tensors and compares them in order.
 """
 
 import contextlib
@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from tfjs_bridge.common.errors import UserError
-from tfjs_bridge.common.node import harness
 from tfjs_bridge.common.paths import NAME
 from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
 from tfjs_bridge.export.convert import quiet_converter, save_keras_as_saved_model
 from tfjs_bridge.export.keras_bridge import keras_flavour
 from tfjs_bridge.export.sources import Source, from_path
+from tfjs_bridge.verify.node import harness
 
 # Ops that make the converter keep TensorFlow 2 control flow (its control_flow_v2 option): the graph to rebuild
 # must be frozen the same way, or its node names would not match model.json's.

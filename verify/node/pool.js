@@ -12,7 +12,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
-import { TFJS_DTYPE, runModel } from '../static/js/parity.js';
+import { TFJS_DTYPE, runModel } from '../js/parity.js';
 import { loadModelDir } from './load.js';
 
 export const DEFAULT_THRESHOLD = 128;

@@ -1,4 +1,4 @@
-"""`tfjs-bridge verify` and `tfjs-bridge setup-node`: the Node parity harness (web/verify.js) from Python."""
+"""`tfjs-bridge verify` and `tfjs-bridge setup-node`: the Node parity harness (verify/verify.js) from Python."""
 
 import argparse
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 from tfjs_bridge.common import paths
 from tfjs_bridge.common.cli import fail
 from tfjs_bridge.common.errors import UserError
-from tfjs_bridge.common.node import run_harness, setup_node
+from tfjs_bridge.verify.node import run_harness, setup_node
 
 BACKENDS = ("cpu", "wasm")
 
@@ -64,7 +64,7 @@ def harness_args(args: argparse.Namespace) -> list[str]:
 
 
 def model_folders(dirs: list[Path]) -> dict[str, Path]:
-    """The model folders the harness verifies, by the folder name its rows carry (as web/verify.js finds them)."""
+    """The model folders the harness verifies, by the folder name its rows carry (as verify/verify.js finds them)."""
     found = {}
     for folder in dirs:
         inside = [folder] if (folder / "metadata.json").is_file() else \
@@ -87,7 +87,7 @@ def verify_and_explain(args: argparse.Namespace) -> int:
                 sys.stdout.write(result.stdout)
             return code
         report = json.loads(out.read_text())
-    from tfjs_bridge.explain import Explainer, explain_row  # TensorFlow: only once there is a failure to explain
+    from tfjs_bridge.verify.explain import Explainer, explain_row  # TensorFlow: only once there is a failure to explain
 
     explainer = Explainer(args.source, args.artifacts or paths.ARTIFACTS)
     folders = model_folders(args.dirs or [paths.MODELS])

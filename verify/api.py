@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tfjs_bridge.common.errors import UserError
-from tfjs_bridge.common.node import run_harness
+from tfjs_bridge.verify.node import run_harness
 
 
 class ParityError(AssertionError):
@@ -62,7 +62,7 @@ def why(row: dict) -> str:
 
 def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, kind) -> list[Path]:
     """Export a Keras model object or a model path into out; return the model folders written."""
-    from tfjs_bridge.export.convert import export_source
+    from tfjs_bridge.export.convert import ExportOptions, export_source
     from tfjs_bridge.export.sources import from_keras, from_path
     from tfjs_bridge.export.weights import parse_quantize
 
@@ -77,7 +77,7 @@ def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, k
         source = from_path(Path(model), golden_file, kind)
     else:
         source = from_keras(model, name, golden_file, kind)
-    metas = export_source(source, out, fmt, parse_quantize([quantize] if isinstance(quantize, str) else quantize))
+    metas = export_source(source, out, ExportOptions(fmt, parse_quantize([quantize] if isinstance(quantize, str) else quantize)))
     return [out / m["name"] for m in metas]
 
 

@@ -6,7 +6,7 @@ import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { loadModelFolder, readGoldens, readMetadata } from '../static/js/artifacts.js';
+import { loadModelFolder, readGoldens, readMetadata } from '../js/artifacts.js';
 
 export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tfjs_bridge/common/model-folder.schema.json');
 
