@@ -2,12 +2,14 @@
 and every model folder passes in tf.js on cpu and wasm, except where tf.js itself is known to fail (named)."""
 
 import json
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from tests.suite import table
 from tests.suite.models import CASES, EXPECTED_LIMITS, LIMITS, VOCAB
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.export.ops import KERNELS_FILE
@@ -80,6 +82,19 @@ def test_every_row_passes_or_fails_for_its_named_tfjs_limitation(rows, records):
         else:  # the limitation is real: the row fails, and for the reason named (a tf.js fix would show here)
             assert not row["pass"] and LIMITS[limit][1](row), (key, row)
 
+
+PASS = re.compile(r"pass ([0-9.e+-]+)")
+
+
+def test_docs_support_table_matches_this_run(rows):
+    # docs/support-table.md is generated from a suite run: every row, verdict and refusal must hold now, and each max |Δ|
+    # within 10x (floored at 1e-7: a rebuilt suite moves them by a few 1e-8).
+    written = (CHECKOUT / table.DOC).read_text().removeprefix(table.HEADER)
+    now = table.markdown(SUITE, rows)
+    redo = f"regenerate it: python -m tests.suite.table --write\n{now}"
+    assert PASS.sub("pass", written) == PASS.sub("pass", now), redo
+    for was, is_ in zip(PASS.findall(written), PASS.findall(now), strict=True):
+        assert 0.1 <= max(float(was), 1e-7) / max(float(is_), 1e-7) <= 10, (was, is_, redo)
 
 def test_multi_io_goldens_keep_names_dtypes_and_ranges():
     doc = goldens("multi_io-layers")
