@@ -24,6 +24,7 @@ from tests.architecture import drawing, drawn
 from tfjs_bridge.common.paths import CHECKOUT
 
 PAGES = [CHECKOUT / "README.md", *sorted((CHECKOUT / "docs").glob("*.md"))]
+EACH_PAGE = pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(CHECKOUT).as_posix() for p in PAGES])
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
 SPAN = re.compile(r"(`+)(.+?)\1", re.S)
 LINK = re.compile(r"!?\[(?:[^\]]|\][^(])*?\]\(([^)\s]+)\)")
@@ -176,21 +177,21 @@ def test_the_parsers_are_read_without_tensorflow():
     assert before or "tensorflow" not in sys.modules
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(CHECKOUT).as_posix() for p in PAGES])
+@EACH_PAGE
 def test_links_resolve(page):
     prose, _ = split_code(page.read_text())
     broken = [why for target in LINK.findall(prose) for why in [broken_link(page, target)] if why]
     assert broken == [], "\n".join(broken)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(CHECKOUT).as_posix() for p in PAGES])
+@EACH_PAGE
 def test_named_files_exist(page):
     _, code = split_code(page.read_text())
     stale = sorted({why for span in code for why in [missing_path(span)] if why})
     assert stale == [], "\n".join(stale)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(CHECKOUT).as_posix() for p in PAGES])
+@EACH_PAGE
 def test_commands_options_targets_and_scripts_exist(page):
     _, code = split_code(page.read_text())
     wrong = sorted({why for line in code for why in wrong_commands(line)})
