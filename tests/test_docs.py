@@ -167,6 +167,8 @@ def test_the_checkers_catch_what_is_wrong():
     assert wrong_commands("make deploy") == ["make deploy: no such target"]
     assert wrong_commands("npm run --silent verify; CHROMIUM_PATH=/x npm run build") == ["npm run build: no such script"]
     assert slug("Static sites: `tfjs-bridge serve --static DIR`") == "static-sites-tfjs-bridge-serve---static-dir"
+    bullets = "### Options\n\n- **`tfjs-bridge serve`**: `--host`,\n  `--nope`.\n- **`tfjs-bridge bench`**: `--rounds N`.\n\n## Next"
+    assert option_bullets(bullets) == {"serve": {"--host", "--nope"}, "bench": {"--rounds"}}
 
 
 def test_the_parsers_are_read_without_tensorflow():
@@ -196,6 +198,25 @@ def test_commands_options_targets_and_scripts_exist(page):
     _, code = split_code(page.read_text())
     wrong = sorted({why for line in code for why in wrong_commands(line)})
     assert wrong == [], "\n".join(wrong)
+
+
+def option_bullets(text: str) -> dict[str, set[str]]:
+    """{command: the options its bullet names} from the Options list of docs/commands.md."""
+    section = text.split("### Options", 1)[1].split("\n#", 1)[0]
+    bullets = re.findall(r"^- \*\*`tfjs-bridge ([\w-]+)[^`]*`\*\*(.*?)(?=^- |\Z)", section, re.M | re.S)
+    return {command: set(OPTION.findall(body)) for command, body in bullets}
+
+
+def test_commands_page_documents_every_command_and_option():
+    text = (CHECKOUT / "docs" / "commands.md").read_text()
+    assert [c for c in tfjs_bridge.cli.COMMANDS if f"| `{c}" not in text] == [], "a command missing from the table"
+    documented = option_bullets(text)
+    for command, (_, prefix, _) in tfjs_bridge.cli.COMMANDS.items():
+        accepted = options()[command] - {"--help"}
+        if not prefix and command != "demo":  # its own parser: every option it takes is documented, and no other
+            assert documented.get(command) == accepted, command
+        else:  # a parser shared with another command (devices, tape-demo) or none (demo, setup-node's two)
+            assert documented.get(command, set()) <= accepted, command
 
 
 def test_readme_is_a_front_page():
