@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
     info, rows = phase(f"training: {len(training.VARIANTS)} loops x batch {batches}, {len(x):,} examples, {rounds} rounds",
                        lambda: training.bench_training(x, y, batches, rounds, 256 if args.smoke else 1024))
     results["training"] = {**info, "rows": rows, "examples": len(x), "rounds": rounds}
-    if not args.smoke:  # two fresh training processes; tests/test_devices.py runs the same commands
+    if not args.smoke:  # two fresh training processes; tests/train/test_devices.py runs the same commands
         results["replicas"] = phase("training under MirroredStrategy: 1 vs 2 logical CPU devices",
                                     lambda: bench_replicas(epochs=3, batch_sizes=(32, 500)))
     artifacts = paths.CHECKOUT / paths.ARTIFACTS
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
     results["machine"]["load_average_at_end"] = os.getloadavg()
 
     load_file = paths.CHECKOUT / "bench" / "raw" / "load.json"
-    if load_file.is_file():  # written by tests/test_load.py (make test): 2,000 requests at concurrency 16
+    if load_file.is_file():  # written by tests/web/test_serve_load.py (make test): 2,000 requests at concurrency 16
         results["load"] = {**json.loads(load_file.read_text()),
                            "measured_at": datetime.datetime.fromtimestamp(load_file.stat().st_mtime, datetime.timezone.utc).isoformat(timespec="seconds")}
     results["figures"] = figures(results)

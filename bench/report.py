@@ -132,7 +132,7 @@ def markdown(results: dict) -> str:
     load = results.get("load")
     if load:
         out.append(f"\n## Server under load\n\n{load['all']['requests']:,} requests at concurrency {load['concurrency']} "
-                   f"to `{load['server']}` on 127.0.0.1 (tests/test_load.py, {load['measured_at']}): {load['errors']} errors, "
+                   f"to `{load['server']}` on 127.0.0.1 (tests/web/test_serve_load.py, {load['measured_at']}): {load['errors']} errors, "
                    f"{load['requests_per_s']:.0f} requests/s.\n")
         out.append(table(["requests", "count", "p50 ms", "p99 ms"],
                          [[k, v["requests"], v["p50_ms"], v["p99_ms"]] for k, v in [("all", load["all"]), *load["by_kind"].items()]]))

@@ -11,8 +11,8 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import user_env
 
+from tests.support.helpers import user_env
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.train import config, data
 from tfjs_bridge.train.loop import TrainingError, fit
