@@ -51,7 +51,7 @@ web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) $(COMMON_
 models: $(MODELS:%=artifacts/%/run.json) $(MODELS:%=web/models/%/model.json) web/models/mlp-layers/model.json
 
 # The model suite (tests/suite/models.py): saved models and their exports under artifacts/suite/, rebuilt only when
-# the suite's or the exporter's code changed; tests/test_suite.py verifies them (one Node run).
+# the suite's or the exporter's code changed; tests/e2e/test_suite.py verifies them (one Node run).
 artifacts/suite/exports.json: $(SUITE_SRC) $(EXPORT_SRC) $(COMMON_SRC) | setup
 	$(PY) -m tests.suite.build artifacts/suite
 

@@ -44,27 +44,54 @@ def step(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
-    """Run every benchmark; return the exit code."""
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    """The benchmark's options."""
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the scripts run (figures meaningless)")
     parser.add_argument("--out", type=Path, help="output folder (default: bench/raw/, git-ignored; smoke runs need an explicit one)")
     parser.add_argument("--publish", action="store_true", help="write the tracked bench/report.md, results.json and chart.png")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved repeats of every measured side (default: 7)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def argument_problem(args) -> str | None:
+    """Why these options cannot run (one line for parser.error), or None."""
     if args.smoke and args.out is None:
-        parser.error("--smoke needs --out (smoke figures must not replace the real report)")
+        return "--smoke needs --out (smoke figures must not replace the real report)"
     if args.publish and (args.smoke or args.out):
-        parser.error("--publish writes bench/ itself: not with --smoke or --out")
+        return "--publish writes bench/ itself: not with --smoke or --out"
     if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
+        return "--rounds must be at least 1"
+    return None
+
+
+def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
+    """Run every benchmark; return the exit code."""
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    problem = argument_problem(args)
+    if problem:
+        parser.error(problem)
     if paths.CHECKOUT is None:
         return fail("the benchmark measures the demo's models and runs from a checkout: clone the project, then `make bench`")
     out = args.out or (OUT if args.publish else OUT / "raw")
     if not ((paths.CHECKOUT / paths.DEMO_MODELS) / "mlp" / "metadata.json").is_file():
         return fail("no exported models: run `make models` first")
 
-    from tfjs_bridge.bench import exporting, inference, report, training
+    from tfjs_bridge.bench import report
+
+    results = measure(args)
+    conclude(results)
+    report.write(results, out)
+    subprocess.run(["node", "bench/chart.js", str(out / "results.json"), str(out / "chart.png")], cwd=paths.CHECKOUT, check=True)
+    step(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'chart.png'}")
+    print(report.markdown(results))
+    return 0
+
+
+def measure(args) -> dict:
+    """Every benchmark phase in turn, each repeated while the machine's load moves; the raw results."""
+    from tfjs_bridge.bench import exporting, inference, training
     from tfjs_bridge.bench.replicas import bench_replicas
     from tfjs_bridge.bench.stats import PHASE_ATTEMPTS, load_checked
     from tfjs_bridge.train.data import load_offline_mnist
@@ -85,7 +112,7 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
     info, rows = phase(f"training: {len(training.VARIANTS)} loops x batch {batches}, {len(x):,} examples, {rounds} rounds",
                        lambda: training.bench_training(x, y, batches, rounds, 256 if args.smoke else 1024))
     results["training"] = {**info, "rows": rows, "examples": len(x), "rounds": rounds}
-    if not args.smoke:  # two fresh training processes; tests/test_devices.py runs the same commands
+    if not args.smoke:  # two fresh training processes; tests/train/test_devices.py runs the same commands
         results["replicas"] = phase("training under MirroredStrategy: 1 vs 2 logical CPU devices",
                                     lambda: bench_replicas(epochs=3, batch_sizes=(32, 500)))
     artifacts = paths.CHECKOUT / paths.ARTIFACTS
@@ -101,20 +128,21 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge bench") -> int:
     results["inference"] = inf
     results["training"].update(limits)
     results["machine"]["load_average_at_end"] = os.getloadavg()
+    return results
+
+
+def conclude(results: dict) -> None:
+    """Add what the raw results imply: the server load test, the target figures, step cost, notes, verdicts."""
+    from tfjs_bridge.bench import report
 
     load_file = paths.CHECKOUT / "bench" / "raw" / "load.json"
-    if load_file.is_file():  # written by tests/test_load.py (make test): 2,000 requests at concurrency 16
+    if load_file.is_file():  # written by tests/web/test_serve_load.py (make test): 2,000 requests at concurrency 16
         results["load"] = {**json.loads(load_file.read_text()),
                            "measured_at": datetime.datetime.fromtimestamp(load_file.stat().st_mtime, datetime.timezone.utc).isoformat(timespec="seconds")}
     results["figures"] = figures(results)
     results["step_cost"] = step_cost(results["training"])
     results["notes"] += step_cost_notes(results["step_cost"]) + inference_notes(results)
     results["targets"] = report.judge(results["figures"])
-    report.write(results, out)
-    subprocess.run(["node", "bench/chart.js", str(out / "results.json"), str(out / "chart.png")], cwd=paths.CHECKOUT, check=True)
-    step(f"wrote {out / 'results.json'}, {out / 'report.md'} and {out / 'chart.png'}")
-    print(report.markdown(results))
-    return 0
 
 
 def figures(results: dict) -> dict:

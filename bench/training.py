@@ -65,9 +65,9 @@ def step_body(model, optimizer):
 
 
 def project_runner(model, optimizer, x, y, batch: int, epochs: int):
-    """The loop `python -m train` runs: train.loop's trainer and its one pipeline over all epochs (one replica)."""
+    """The loop `python -m train` runs: train.steps' trainer and its one pipeline over all epochs (one replica)."""
     from tfjs_bridge.train.data import epochs_dataset
-    from tfjs_bridge.train.loop import make_train_steps
+    from tfjs_bridge.train.steps import make_train_steps
 
     strategy = tf.distribute.get_strategy()
     train_steps = make_train_steps(strategy, model, optimizer, MLP.per_example_loss, tf.keras.metrics.Mean())

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 # tf.getKernelsForBackend for each backend of the pinned tf.js, written by `node scripts/tfjs_kernels.js`
-# (tests/test_suite.py checks it still matches node_modules).
+# (tests/e2e/test_suite.py checks it still matches node_modules).
 KERNELS_FILE = Path(__file__).with_name("tfjs_kernels.json")
 # Where an op tf.js lacks has a stand-in the user can choose in the model.
 OP_FIXES = {

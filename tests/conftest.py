@@ -1,12 +1,14 @@
-"""Shared fixtures: the offline MNIST split, quick-trained artifacts, their tf.js exports, the CLI in process."""
+"""Session-wide fixtures every stage uses: quick-trained artifacts, their tf.js exports, Keras modules, the CLI in process.
+
+Stage folders' conftests hold their own fixtures (tests/train/: the MNIST split; tests/web/: the app; tests/e2e/:
+the Node parity run); factories shared by several tests live in tests/support/.
+"""
 
 import dataclasses
 import threading
 from typing import NamedTuple
 
-import numpy as np
 import pytest
-from helpers import edited_copy, shift_first_output, verify_json
 
 import tfjs_bridge.cli
 from tfjs_bridge.common.quiet import quiet_tensorflow
@@ -34,14 +36,6 @@ def pytest_collection_finish(session):
         session.config.add_cleanup(command.stop)  # an aborted session leaves no process behind, nor starts one
     if lane:
         threading.Thread(target=lambda: [command.run() for command in lane], name="early lane", daemon=True).start()
-
-
-@pytest.fixture(scope="session")
-def offline_split():
-    """The real offline MNIST split, loaded once."""
-    from tfjs_bridge.train.data import load_offline_mnist
-
-    return load_offline_mnist()
 
 
 @pytest.fixture(scope="session")
@@ -88,48 +82,6 @@ def cli(capsys):
             code = done.code
         return Outcome(code, *capsys.readouterr())
     return call
-
-
-@pytest.fixture(scope="session")
-def node_parity(exported, tmp_path_factory):
-    """One Node run (cpu, wasm) over the fresh exports and two broken copies of the mlp: (exit code, rows).
-
-    mlp-drifted: one expected output moved by 1e-3 (10x the float32 tolerance), goldens.json resealed so only
-    parity can catch it; mlp-truncated: the weight shard 100 bytes short. Rows are {(folder, backend): row}.
-    """
-    broken = tmp_path_factory.mktemp("broken_parity")
-    edited_copy(exported / "mlp", broken / "mlp-drifted", goldens=shift_first_output(1e-3))
-    truncated = edited_copy(exported / "mlp", broken / "mlp-truncated")
-    shard = next(truncated.glob("*.bin"))
-    shard.write_bytes(shard.read_bytes()[:-100])
-    return verify_json(exported, broken)
-
-
-def small_conv(keras, seed: int = 0):
-    """A small functional CNN (16x16x1 → 5 classes) using every layer type the layers format promises."""
-    keras.utils.set_random_seed(seed)
-    layers = keras.layers
-    x = keras.Input(shape=(16, 16, 1), name="pixels")
-    a = layers.Conv2D(4, 3, padding="same", activation="relu", name="conv")(x)
-    b = layers.DepthwiseConv2D(3, padding="same", name="depthwise")(a)
-    b = layers.BatchNormalization(name="bn")(b)
-    b = layers.ReLU(name="relu")(b)
-    c = layers.Add(name="add")([a, b])
-    c = layers.Concatenate(name="concat")([c, a])
-    c = layers.MaxPooling2D(name="maxpool")(c)
-    c = layers.AveragePooling2D(2, name="avgpool")(c)
-    c = layers.Dropout(0.25, name="dropout")(c)
-    c = layers.Flatten(name="flatten")(c)
-    c = layers.Reshape((-1,), name="reshape")(c)
-    c = layers.Dense(5, name="dense")(c)
-    y = layers.Activation("softmax", name="softmax")(c)
-    model = keras.Model(x, y, name="conv")
-    # Non-trivial batch-norm statistics, so a wrongly mapped moving mean/variance changes the outputs.
-    rng = np.random.default_rng(seed)
-    gamma, beta, mean, var = model.get_layer("bn").get_weights()
-    model.get_layer("bn").set_weights([gamma * 1.5, beta + 0.1, rng.normal(0, 0.1, mean.shape).astype("float32"),
-                                       rng.uniform(0.5, 2.0, var.shape).astype("float32")])
-    return model
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import Background, run
 
 import tfjs_bridge
+from tests.support.helpers import Background, run
 
 
 @pytest.fixture

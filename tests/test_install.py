@@ -6,8 +6,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from helpers import user_env
 
+from tests.support.helpers import user_env
 from tfjs_bridge.common.paths import CHECKOUT
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from tfjs_bridge.common.quiet import tf
 from tfjs_bridge.common.savedmodel import save_serving_model
 from tfjs_bridge.train import config, devices
 from tfjs_bridge.train.config import TrainConfig
-from tfjs_bridge.train.loop import fit, throughput
+from tfjs_bridge.train.loop import FitOptions, fit, throughput
 from tfjs_bridge.train.tasks import TASKS, Task, golden_inputs, load_data
 
 # Small regression sets are stored whole so the web page can plot the points under the learned line.
@@ -48,8 +48,9 @@ def train_and_save(name: str, cfg: TrainConfig, csv: Path | None = None, progres
     out = Path(cfg.out) if cfg.out else ARTIFACTS / task.name
     chief = devices.is_chief(strategy)
     started = time.perf_counter()
-    history = fit(task, model, split, cfg, progress=progress, log_epochs=log_epochs, strategy=strategy,
-                  run_dir=config.run_dir_for(cfg, out), chief=chief)
+    options = FitOptions(progress=progress, log_epochs=log_epochs, strategy=strategy, run_dir=config.run_dir_for(cfg, out),
+                         chief=chief)
+    history = fit(task, model, split, cfg, options)
     record = run_record(task, cfg, history, time.perf_counter() - started, out, data_summary(task, split), strategy)
     gx, gy = golden_inputs(task, split)
     test_set = (split.x_test, split.y_test) if task.kind == "classification" else None

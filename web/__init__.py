@@ -11,7 +11,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory: defaults below, overridden by `config` (tests pass temp folders here)."""
     app = Flask(__name__)
     # A name holding an encoded '/' (%2F) decodes to '//': Werkzeug would answer that with a 308 redirect page instead
-    # of the API's JSON 404 (found by tests/test_api_fuzz.py). No route has an empty segment, so nothing else changes.
+    # of the API's JSON 404 (found by tests/web/test_api_fuzz.py). No route has an empty segment, so nothing else changes.
     app.url_map.merge_slashes = False
     app.config.from_mapping(
         MODELS_DIR=paths.MODELS.resolve(),

@@ -1,4 +1,4 @@
-// Broken copies of a good export for the Node and browser tests: tests/corrupt.py makes the standard set
+// Broken copies of a good export for the Node and browser tests: tests/support/corrupt.py makes the standard set
 // (one generator for Python, Node and the browser); editedCopy makes one-off variants for a single test.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,7 +12,7 @@ import { MODELS_ROOT, ROOT } from '../support/paths.js';
 export async function brokenModels(good) {
   const root = await mkdtemp(path.join(tmpdir(), 'tfjs-bridge-broken-'));
   await cp(path.join(MODELS_ROOT, good), path.join(root, good), { recursive: true });
-  const out = execFileSync(path.join(ROOT, '.venv', 'bin', 'python'), ['-m', 'tests.corrupt', path.join(MODELS_ROOT, good), root],
+  const out = execFileSync(path.join(ROOT, '.venv', 'bin', 'python'), ['-m', 'tests.support.corrupt', path.join(MODELS_ROOT, good), root],
     { cwd: ROOT, encoding: 'utf8' });
   return { root, cases: JSON.parse(out) };
 }

@@ -1,4 +1,4 @@
-// The Node harness refuses every broken copy of a good export (tests/corrupt.py makes them), naming the file
+// The Node harness refuses every broken copy of a good export (tests/support/corrupt.py makes them), naming the file
 // and the problem, and keeps verifying the good model beside them.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// The tf.js half of `verify --explain`: golden rows and tensor comparison (the end-to-end runs are in tests/test_explain.py).
+// The tf.js half of `verify --explain`: golden rows and tensor comparison (the end-to-end runs are in tests/verify/test_explain.py).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 

@@ -1,4 +1,4 @@
-// The Node harness against hostile model folders (tests/hostile.py makes them): each is a failed row named by
+// The Node harness against hostile model folders (tests/support/hostile.py makes them): each is a failed row named by
 // its folder, stating the problem, within a time bound (no FIFO hangs it, no /dev/zero or string bomb fills its
 // memory), nothing outside the folder is read, and the good model beside them still verifies.
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ describe('hostile model folders in the Node harness', () => {
     await mkdir(root);
     await cp(path.join(MODELS_ROOT, 'linear'), path.join(root, 'linear'), { recursive: true });
     const cases = JSON.parse(execFileSync(path.join(ROOT, '.venv', 'bin', 'python'),
-      ['-m', 'tests.hostile', path.join(MODELS_ROOT, 'linear'), root], { cwd: ROOT, encoding: 'utf8' }));
+      ['-m', 'tests.support.hostile', path.join(MODELS_ROOT, 'linear'), root], { cwd: ROOT, encoding: 'utf8' }));
     // A folder whose name is not UTF-8: listed as a row, not skipped.
     execFileSync('python3', ['-c', 'import os,shutil,sys; shutil.copytree(os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2]) + b"/caf\\xe9")',
       path.join(MODELS_ROOT, 'linear'), root]);

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import Background, parity_rows, summary, verify
 
+from tests.support.helpers import Background, parity_rows, summary, verify
 from tfjs_bridge.export.convert import export_artifact
 from tfjs_bridge.train import config
 

@@ -10,9 +10,9 @@ import os
 import subprocess
 
 import pytest
-from helpers import edited_copy, shift_first_output, verify_json
 
-from tests.conftest import small_conv
+from tests.support.helpers import edited_copy, shift_first_output, verify_json
+from tests.support.keras_models import small_conv
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.export.convert import ExportOptions, export_source
 from tfjs_bridge.export.sources import from_artifact, from_keras

@@ -3,7 +3,7 @@
 import json
 import shutil
 
-from helpers import verify
+from tests.support.helpers import verify
 
 BACKENDS = ("cpu", "wasm")
 

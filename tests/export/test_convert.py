@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import golden_arrays, read_json
 
+from tests.support.helpers import golden_arrays, read_json
 from tfjs_bridge.common import schema
 from tfjs_bridge.export.convert import ExportError, export_artifact
 

@@ -7,13 +7,12 @@ import shutil
 
 import pytest
 
-from tfjs_bridge.web import create_app
 from tfjs_bridge.web.serve import main as serve_main
 
 
 @pytest.fixture(scope="module")
-def client(exported, artifacts):
-    return create_app({"TESTING": True, "MODELS_DIR": exported, "ARTIFACTS_DIR": artifacts}).test_client()
+def client(app):
+    return app.test_client()
 
 
 @pytest.mark.parametrize("url", ["/vendor/tf.min.js", "/vendor/tfjs-backend-wasm-simd.wasm", "/models/mlp/group1-shard1of1.bin"])

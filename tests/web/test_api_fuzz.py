@@ -6,20 +6,13 @@ import math
 from urllib.parse import quote
 
 import numpy as np
-import pytest
-from helpers import golden_arrays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tfjs_bridge.web import create_app
+from tests.support.helpers import golden_arrays
 
 EXAMPLES = 300  # the issue asks for at least 200 malformed requests per run
 JSON = "application/json"
-
-
-@pytest.fixture(scope="module")
-def app(exported, artifacts):
-    return create_app({"TESTING": True, "MODELS_DIR": exported, "ARTIFACTS_DIR": artifacts})
 
 
 def request(kind: str, name, body, content_type=JSON):

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers import edit_json, read_json, write_json
 
+from tests.support.helpers import edit_json, read_json, write_json
 from tfjs_bridge.common import schema
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.web import create_app, store

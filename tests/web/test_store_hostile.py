@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import hostile
+from tests.support import hostile
 from tfjs_bridge.common import files
 from tfjs_bridge.web import create_app, store
 

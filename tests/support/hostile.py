@@ -1,19 +1,19 @@
 """Hostile copies of a good model folder: what a downloaded folder could hold to read outside the models root,
 block a reader, or exhaust its memory. Each must be refused naming the folder; the good model beside them works.
 
-Shared by the Python and Node tests: `python -m tests.hostile GOOD_DIR OUT_DIR` writes the copies as
+Shared by the Python and Node tests: `python -m tests.support.hostile GOOD_DIR OUT_DIR` writes the copies as
 OUT_DIR/<good>-<case>/ (with OUT_DIR/../outside/ for what links point at) and prints {folder: {"problem": regex}}.
 """
 
-import json
 import os
 import shutil
 import stat
 import sys
 from pathlib import Path
 
-from tests.corrupt import _load, _save, _shard
-from tests.corrupt import write_cases as corrupt_cases
+from tests.support.corrupt import _load, _save, _shard
+from tests.support.corrupt import main as corrupt_main
+from tests.support.corrupt import write_cases as corrupt_cases
 
 
 def _outside(folder: Path) -> Path:
@@ -159,11 +159,7 @@ def write_cases(good: Path, out: Path) -> dict:
 
 def main(argv: list[str]) -> int:
     """Write the cases and print what each must be refused with."""
-    if len(argv) != 2:
-        print("usage: python -m tests.hostile GOOD_DIR OUT_DIR", file=sys.stderr)
-        return 2
-    print(json.dumps(write_cases(Path(argv[0]), Path(argv[1]))))
-    return 0
+    return corrupt_main(argv, write_cases, "tests.support.hostile")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 import numpy as np
 
 from tfjs_bridge.common.quiet import tf
-from tfjs_bridge.train.loop import fused_adam, update_rule
+from tfjs_bridge.train.adam import fused_adam, update_rule
 from tfjs_bridge.train.models import MyMLP
 
 LR, B1, B2, EPS = 1e-2, 0.9, 0.999, 1e-7

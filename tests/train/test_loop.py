@@ -11,11 +11,11 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import user_env
 
+from tests.support.helpers import user_env
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.train import config, data
-from tfjs_bridge.train.loop import TrainingError, fit
+from tfjs_bridge.train.loop import QUIET, FitOptions, TrainingError, fit
 from tfjs_bridge.train.tasks import LINEAR, MLP
 
 
@@ -33,7 +33,7 @@ def test_linear_tape_loop_matches_numpy_gradient_descent():
     split = data.load_linear()
     cfg = dataclasses.replace(config.DEFAULTS["linear"], epochs=25)  # one full-batch step per epoch
     model = LINEAR.build()
-    history = fit(LINEAR, model, split, cfg, progress=False)
+    history = fit(LINEAR, model, split, cfg, QUIET)
     w_ref, b_ref = numpy_sgd_linear(split.x_train.astype(np.float64), split.y_train.astype(np.float64), cfg.learning_rate, cfg.epochs)
     kernel, bias = (v.numpy() for v in model.trainable_variables)
     # float32 training vs float64 reference: measured max relative difference 1.8e-7 after 25 steps (8e-7 after 100).
@@ -46,7 +46,7 @@ def test_mlp_learns_on_real_digits(offline_split):
     small = data.Split(offline_split.x_train[:2000], offline_split.y_train[:2000],
                        offline_split.x_test[:500], offline_split.y_test[:500], "subset")
     tf.keras.utils.set_random_seed(0)
-    history = fit(MLP, MLP.build(), small, dataclasses.replace(config.DEFAULTS["mlp"], epochs=2), progress=False)
+    history = fit(MLP, MLP.build(), small, dataclasses.replace(config.DEFAULTS["mlp"], epochs=2), QUIET)
     assert history[1]["loss"] < history[0]["loss"]
     assert history[-1]["test_accuracy"] > 0.8  # chance is 0.1
 
@@ -54,7 +54,7 @@ def test_mlp_learns_on_real_digits(offline_split):
 def test_diverging_training_raises_a_clear_error():
     with pytest.raises(TrainingError, match="lower --learning-rate"):
         fit(LINEAR, LINEAR.build(), data.load_linear(),
-            dataclasses.replace(config.DEFAULTS["linear"], learning_rate=1e6), progress=False)
+            dataclasses.replace(config.DEFAULTS["linear"], learning_rate=1e6), QUIET)
 
 
 def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
@@ -62,10 +62,10 @@ def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
     split = data.load_linear()
     cfg = dataclasses.replace(config.DEFAULTS["linear"], epochs=10)  # one step per epoch
     straight = LINEAR.build()
-    fit(LINEAR, straight, split, cfg, progress=False, run_dir=tmp_path / "straight")
-    fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, epochs=6), progress=False, run_dir=tmp_path / "split")
+    fit(LINEAR, straight, split, cfg, FitOptions(progress=False, run_dir=tmp_path / "straight"))
+    fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, epochs=6), FitOptions(progress=False, run_dir=tmp_path / "split"))
     resumed = LINEAR.build()
-    history = fit(LINEAR, resumed, split, dataclasses.replace(cfg, resume=True), progress=False, run_dir=tmp_path / "split")
+    history = fit(LINEAR, resumed, split, dataclasses.replace(cfg, resume=True), FitOptions(progress=False, run_dir=tmp_path / "split"))
     assert [r["epoch"] for r in history] == list(range(1, 11))
     for a, b in zip(straight.weights, resumed.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -80,10 +80,10 @@ def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
 def test_resume_refuses_a_missing_or_different_run(tmp_path):
     split, cfg = data.load_linear(), config.DEFAULTS["linear"]
     with pytest.raises(TrainingError, match="nothing to resume"):
-        fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, resume=True), progress=False, run_dir=tmp_path)
-    fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, epochs=2), progress=False, run_dir=tmp_path)
+        fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, resume=True), FitOptions(progress=False, run_dir=tmp_path))
+    fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, epochs=2), FitOptions(progress=False, run_dir=tmp_path))
     with pytest.raises(TrainingError, match="different settings.*batch_size"):
-        fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, batch_size=1, resume=True), progress=False, run_dir=tmp_path)
+        fit(LINEAR, LINEAR.build(), split, dataclasses.replace(cfg, batch_size=1, resume=True), FitOptions(progress=False, run_dir=tmp_path))
 
 
 def scalars(log_dir) -> dict:
@@ -99,7 +99,7 @@ def scalars(log_dir) -> dict:
 
 def test_tensorboard_scalars_per_epoch(tmp_path):
     history = fit(LINEAR, LINEAR.build(), data.load_linear(), dataclasses.replace(config.DEFAULTS["linear"], epochs=3),
-                  progress=False, run_dir=tmp_path)
+                  FitOptions(progress=False, run_dir=tmp_path))
     logged = scalars(tmp_path / "logs")
     assert set(logged) == {"loss", "test_loss", "examples_per_sec"}  # regression: no accuracy
     assert logged["loss"] == [(r["epoch"], pytest.approx(r["loss"])) for r in history]

@@ -2,15 +2,14 @@
 
 import concurrent.futures
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 
 import numpy as np
 import pytest
-from helpers import golden_arrays
 
+from tests.support.helpers import golden_arrays
+from tests.support.server import serving
 from tfjs_bridge.common.paths import CHECKOUT
 
 REQUESTS = 2000
@@ -21,15 +20,8 @@ RESULTS = CHECKOUT / "bench" / "raw" / "load.json"  # git-ignored; the benchmark
 @pytest.fixture(scope="module")
 def server(exported, artifacts):
     """`python -m web.serve` on a free port of 127.0.0.1, serving the quick-trained exports; yields its base URL."""
-    command = [sys.executable, "-m", "web.serve", "--host", "127.0.0.1", "--port", "0",
-               "--models", str(exported), "--artifacts", str(artifacts)]
-    with subprocess.Popen(command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
-        try:
-            line = proc.stdout.readline()  # "tfjs bridge demo at http://127.0.0.1:PORT/ ..." once listening
-            assert "http://" in line, line + proc.stdout.read()
-            yield line.split()[4].rstrip("/")
-        finally:
-            proc.terminate()
+    with serving(exported, artifacts) as (host, port):
+        yield f"http://{host}:{port}"
 
 
 def workload(exported) -> list[tuple]:

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.corrupt import write_cases
+from tests.support.corrupt import write_cases
 from tfjs_bridge.web import create_app, store
 
 

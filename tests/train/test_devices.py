@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import Background, parity_rows, summary, user_env, verify
 
+from tests.support.helpers import Background, parity_rows, summary, user_env, verify
 from tfjs_bridge.common.paths import CHECKOUT
 
 # A few optimizer steps: 8,000 digits in global batches of 500 = 16 steps.

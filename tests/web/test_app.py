@@ -5,16 +5,10 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import edit_json, golden_arrays
 
+from tests.support.helpers import edit_json, golden_arrays
 from tfjs_bridge.common.paths import SCHEMA_FILE
 from tfjs_bridge.web import create_app
-
-
-@pytest.fixture(scope="module")
-def app(exported, artifacts):
-    """The app serving the quick-trained exports, with their artifacts as Python counterparts."""
-    return create_app({"TESTING": True, "MODELS_DIR": exported, "ARTIFACTS_DIR": artifacts})
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ import concurrent.futures
 import contextlib
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -14,24 +12,8 @@ import urllib.request
 
 import pytest
 
-from tfjs_bridge.common.paths import CHECKOUT
+from tests.support.server import serving
 from tfjs_bridge.web.serve import CONNECTION_LIMIT
-
-HOST = "127.0.0.1"
-
-
-@contextlib.contextmanager
-def serving(exported, artifacts, *flags):
-    """`python -m web.serve` on a free port of 127.0.0.1 with flags; yields (host, port)."""
-    command = [sys.executable, "-m", "web.serve", "--host", HOST, "--port", "0", "--models", str(exported),
-               "--artifacts", str(artifacts), *flags]
-    with subprocess.Popen(command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
-        try:
-            line = proc.stdout.readline()
-            assert "http://" in line, line + proc.stdout.read()
-            yield HOST, int(line.split()[4].rstrip("/").rsplit(":", 1)[1])
-        finally:
-            proc.terminate()
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import golden_arrays, verify
 
-from tests.conftest import small_conv
+from tests.support.helpers import golden_arrays, verify
+from tests.support.keras_models import small_conv
 from tfjs_bridge.export.cli import main
 from tfjs_bridge.export.errors import ExportError
 from tfjs_bridge.export.goldens import GOLDEN_COUNT, golden_inputs_for

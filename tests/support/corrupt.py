@@ -1,6 +1,6 @@
 """Broken copies of a good model folder, one per way a folder can break, with the file and problem each must name.
 
-Shared by the Python, Node and browser tests: `python -m tests.corrupt GOOD_DIR OUT_DIR` writes the copies
+Shared by the Python, Node and browser tests: `python -m tests.support.corrupt GOOD_DIR OUT_DIR` writes the copies
 as OUT_DIR/<good>-<case>/ and prints {folder: {"file": ..., "problem": regex}} as JSON.
 """
 
@@ -100,12 +100,12 @@ def write_cases(good: Path, out: Path, cases: dict | None = None) -> dict:
     return expected
 
 
-def main(argv: list[str]) -> int:
-    """Write the cases and print what each must be refused with."""
+def main(argv: list[str], write=write_cases, module: str = "tests.support.corrupt") -> int:
+    """Write the cases (write(good, out), as hostile.py's too) and print what each must be refused with."""
     if len(argv) != 2:
-        print("usage: python -m tests.corrupt GOOD_DIR OUT_DIR", file=sys.stderr)
+        print(f"usage: python -m {module} GOOD_DIR OUT_DIR", file=sys.stderr)
         return 2
-    print(json.dumps(write_cases(Path(argv[0]), Path(argv[1]))))
+    print(json.dumps(write(Path(argv[0]), Path(argv[1]))))
     return 0
 
 

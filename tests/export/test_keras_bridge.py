@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.conftest import small_conv
+from tests.support.keras_models import small_conv
 from tfjs_bridge.export.keras_bridge import (
     REBUILD_TOLERANCE,
     UnsupportedModelError,
