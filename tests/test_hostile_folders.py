@@ -177,7 +177,7 @@ def test_twenty_thousand_shards_are_not_rechecked_per_request(tmp_path, monkeypa
         os.utime(p, (old, old))
     hashed = []  # shards opened to be hashed (a cached identity opens nothing)
     real = files.open_regular
-    monkeypatch.setattr(files, "open_regular", lambda path, *a: (path.suffix == ".bin" and hashed.append(path)) or real(path, *a))
+    monkeypatch.setattr(files, "open_regular", lambda fd, name, *a: (name.endswith(".bin") and hashed.append(name)) or real(fd, name, *a))
     s = store.Store(tmp_path, tmp_path)
     if not watched:
         s._watcher = None

@@ -10,10 +10,11 @@ import shutil
 from pathlib import Path
 
 from tfjs_bridge.common.atomic import atomic_directory
+from tfjs_bridge.common.contract import IntegrityError, verify_folder
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.paths import SCHEMA_FILE
 from tfjs_bridge.verify import JS_DIR
-from tfjs_bridge.web.store import IntegrityError, Store, verify_folder
+from tfjs_bridge.web.store import Store
 
 WEB = Path(__file__).resolve().parent
 MARKER = ".tfjs-bridge-site"  # written into every site, so a rebuild may replace it and nothing else

@@ -10,9 +10,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
 from tfjs_bridge.common import files
-from tfjs_bridge.common.paths import NAME, SCHEMA_FILE
+from tfjs_bridge.common.contract import FILE_NAME, FOLDER_NAME, LIMITS
+from tfjs_bridge.common.paths import SCHEMA_FILE
 from tfjs_bridge.verify import JS_DIR
-from tfjs_bridge.web.store import FILE_NAME, LIMITS
 
 bp = Blueprint("views", __name__)
 
@@ -116,11 +116,12 @@ def model_file(name: str, filename: str):
     """Serve a regular file of a model folder, never through a link; revalidated on every use (a re-export rewrites
     files under the same names, so they cannot be cached for long), which costs a 304 and no bytes while unchanged."""
     folder = current_app.config["MODELS_DIR"] / name
-    if not NAME.match(name) or not FILE_NAME.match(filename):
+    if not FOLDER_NAME.fullmatch(name) or not FILE_NAME.fullmatch(filename):
         abort(404)
     try:
-        files.check_folder(folder, name)
-        handle, st = files.open_regular(folder / filename, max(LIMITS.values()), filename)
+        # The file is looked up in the folder opened here (never a link), whatever its path points to later.
+        with files.folder(folder, name) as fd:
+            handle, st = files.open_regular(fd, filename, max(LIMITS.values()))
     except files.Missing:
         abort(404)
     except files.FileRefused as err:
