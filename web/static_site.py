@@ -80,6 +80,7 @@ def write_site(app, out: Path) -> list[str]:
             shutil.copyfile(JS_DIR / name, tmp / "verify" / name)
         (tmp / "vendor").mkdir()
         for name, rel in VENDOR.items():
+            (tmp / "vendor" / name).parent.mkdir(exist_ok=True)
             shutil.copyfile(app.config["NODE_MODULES"] / rel, tmp / "vendor" / name)
         (tmp / "schema").mkdir()
         shutil.copyfile(SCHEMA_FILE, tmp / "schema" / SCHEMA_FILE.name)

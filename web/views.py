@@ -3,6 +3,7 @@
 import collections
 import gzip
 import hashlib
+import json
 import mimetypes
 import os
 from pathlib import Path
@@ -29,7 +30,13 @@ VENDOR = {
     "tfjs-backend-wasm-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
     "tfjs-backend-wasm-threaded-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
     "tf-backend-webgpu.min.js": "@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js",
+    # The schema validator verify/js/schema.js imports: plain ES modules importing each other by relative URL.
+    **{f"json-schema/{m}.js": f"@cfworker/json-schema/dist/esm/{m}.js" for m in (
+        "index", "deep-compare-strict", "dereference", "format", "pointer", "types", "ucs2-length", "validate", "validator")},
 }
+# The page's import map: bare specifiers the shared modules import (Node finds them in node_modules), as URLs
+# relative to the page.
+IMPORTS = {"@cfworker/json-schema": "vendor/json-schema/index.js"}
 # Bundles and model files worth compressing: tf.min.js 1.47 MB → 0.37 MB gzipped, goldens.json ~12x smaller;
 # float32 shards shrink only ~7% (the MLP: 318,056 → 294,783 bytes), but at no cost after the first request.
 COMPRESSIBLE = (".js", ".wasm", ".json", ".bin")
@@ -97,6 +104,12 @@ def send_trusted(path: Path, cache_control: str) -> Response:
     return send_encoded(handle, os.fstat(handle.fileno()), path.name, cache_control)
 
 
+@bp.app_context_processor
+def import_map() -> dict:
+    """The page's import map, as the JSON its <script type="importmap"> holds."""
+    return {"import_map": json.dumps({"imports": IMPORTS})}
+
+
 @bp.get("/")
 def index():
     """Show the page."""
@@ -143,7 +156,7 @@ def verify_script(filename: str):
     return send_trusted(JS_DIR / filename, "no-cache")
 
 
-@bp.get("/vendor/<filename>")
+@bp.get("/vendor/<path:filename>")
 def vendor(filename: str):
     """Serve a pinned tf.js bundle from node_modules (no CDN: the demo works offline)."""
     if filename not in VENDOR:
