@@ -35,8 +35,8 @@ VENDOR = {
         "index", "deep-compare-strict", "dereference", "format", "pointer", "types", "ucs2-length", "validate", "validator")},
 }
 # The page's import map: bare specifiers the shared modules import (Node finds them in node_modules), as URLs
-# relative to the page.
-IMPORTS = {"@cfworker/json-schema": "vendor/json-schema/index.js"}
+# relative to the page ("./": an import map reads a value without it as another bare specifier).
+IMPORTS = {"@cfworker/json-schema": "./vendor/json-schema/index.js"}
 # Bundles and model files worth compressing: tf.min.js 1.47 MB → 0.37 MB gzipped, goldens.json ~12x smaller;
 # float32 shards shrink only ~7% (the MLP: 318,056 → 294,783 bytes), but at no cost after the first request.
 COMPRESSIBLE = (".js", ".wasm", ".json", ".bin")

@@ -30,7 +30,9 @@ def import_map(html: str) -> dict:
 def test_the_page_maps_the_validator_to_a_served_module(app):
     client = app.test_client()
     mapped = import_map(client.get("/").get_data(as_text=True))["imports"]
-    assert mapped == IMPORTS == {"@cfworker/json-schema": "vendor/json-schema/index.js"}
+    assert mapped == IMPORTS == {"@cfworker/json-schema": "./vendor/json-schema/index.js"}
+    # A value not starting with "./", "../" or "/" is read as a bare specifier and the mapping ignored (Chromium).
+    assert all(url.startswith(("./", "../", "/")) for url in mapped.values())
     for name in (n for n in VENDOR if n.startswith("json-schema/")):
         with client.get(f"/vendor/{name}") as answer:
             assert answer.status_code == 200 and answer.mimetype == "text/javascript", name
