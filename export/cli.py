@@ -10,6 +10,7 @@ from pathlib import Path
 from tfjs_bridge.common import paths
 from tfjs_bridge.common.atomic import check_replaceable
 from tfjs_bridge.common.cli import fail, folder_path, positive_int_to
+from tfjs_bridge.common.contract import FOLDER_NAME
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.files import npy_shape, regular_input
 
@@ -72,7 +73,7 @@ def resolve_models(names: list[str], root: Path) -> list[Path]:
 
 def check_arguments(args: argparse.Namespace) -> str | None:
     """What is wrong with the arguments, found before TensorFlow is imported, or None."""
-    if args.name is not None and not paths.NAME.match(args.name):
+    if args.name is not None and not FOLDER_NAME.fullmatch(args.name):
         return f"--name {args.name!r} must be a plain folder name (letters, digits, '_', '.', '-'; 64 at most)"
     if args.out.exists() and not args.out.is_dir():
         return f"--out {args.out} exists and is not a folder"

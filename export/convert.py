@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfjs_bridge.common import schema
+from tfjs_bridge.common import contract, schema
 from tfjs_bridge.common.atomic import output_directory
 from tfjs_bridge.common.paths import MODELS
 from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
@@ -44,7 +44,8 @@ def quiet_converter():
 
 
 # Ops of TensorFlow's v2 control flow. Lowered to v1 (Switch/Merge/Enter/Exit, the converter's default), a
-# Keras 3 RNN's TensorList loop cannot run in tf.js; kept as While/If (control_flow_v2) it can.
+# Keras 3 RNN's TensorList loop cannot run in tf.js; kept as While/If (control_flow_v2) it can. verify/explain.py
+# freezes its graph with the same choice, from this set, so that node names match model.json's.
 CONTROL_FLOW_OPS = frozenset({"While", "StatelessWhile", "If", "StatelessIf"})
 def graph_ops(graph_def) -> set:
     """Every op a GraphDef uses, its function library included."""
@@ -271,6 +272,10 @@ def write_folder(source: Source, out_root: Path, name: str, fmt: str, options: E
         schema.validate(goldens, schema.GOLDENS)
         schema.validate(meta)  # what every reader will check: refuse here, before the folder is swapped in
         write_json(tmp / schema.METADATA, meta)
+        try:
+            contract.verify_folder(tmp)  # the readers' integrity rules, before the folder is swapped in
+        except contract.IntegrityError as err:
+            raise ExportError(f"{name}: readers would refuse the exported folder: {err}") from None
         if fmt == "graph":
             for problem in kernel_gaps(tmp / "model.json"):
                 note(f"warning: {name}: {problem}")

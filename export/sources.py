@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfjs_bridge.common.paths import NAME
+from tfjs_bridge.common.contract import FOLDER_NAME
 from tfjs_bridge.export.errors import ExportError, UnsupportedModelError
 from tfjs_bridge.export.goldens import golden_hints, golden_inputs_for
 from tfjs_bridge.export.keras_bridge import is_graph_network
@@ -94,7 +94,7 @@ def from_artifact(artifact: Path) -> Source:
 def counterpart_name(folder: Path) -> str | None:
     """The folder's name when a server could find it by that name under an artifacts root, else None."""
     name = Path(folder).resolve().name
-    return name if NAME.match(name) else None
+    return name if FOLDER_NAME.fullmatch(name) else None
 
 
 def from_keras(model, name: str, golden_file: Path | None = None, kind: str | None = None, origin: str = "in_memory") -> Source:

@@ -16,17 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
+from tfjs_bridge.common.contract import FOLDER_NAME
 from tfjs_bridge.common.errors import UserError
-from tfjs_bridge.common.paths import NAME
 from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
-from tfjs_bridge.export.convert import quiet_converter, save_keras_as_saved_model
+from tfjs_bridge.export.convert import CONTROL_FLOW_OPS, quiet_converter, save_keras_as_saved_model
 from tfjs_bridge.export.keras_bridge import keras_flavour
 from tfjs_bridge.export.sources import Source, from_path
 from tfjs_bridge.verify.node import harness
 
-# Ops that make the converter keep TensorFlow 2 control flow (its control_flow_v2 option): the graph to rebuild
-# must be frozen the same way, or its node names would not match model.json's.
-CONTROL_FLOW_V2_OPS = frozenset({"While", "StatelessWhile", "If", "StatelessIf"})
 SOURCE_HELP = "pass --source PATH (the .keras, .h5 or SavedModel folder it was exported from) or --artifacts DIR"
 
 
@@ -37,7 +34,7 @@ def find_source(folder: Path, meta: dict, source: Path | None, artifacts: Path) 
             raise UserError(f"--source {source}: no such file or directory")
         return source
     name = meta.get("counterpart")
-    if name and NAME.match(name):
+    if name and FOLDER_NAME.fullmatch(name):
         # A training artifact first (run.json: from_path also rebuilds its functional twin), then a bare SavedModel.
         for path in (artifacts / name, artifacts / name / "saved_model"):
             if (path / "run.json").is_file() or (path / "saved_model.pb").is_file():
@@ -103,7 +100,7 @@ class GraphSide:
         for fn in model_json["modelTopology"].get("library", {}).get("function", []):
             ops |= {n.get("op") for n in fn.get("nodeDef", [])}
         with saved_model_of(source) as saved_model:
-            self.graph_def, self.signature = converted_graph(saved_model, bool(ops & CONTROL_FLOW_V2_OPS))
+            self.graph_def, self.signature = converted_graph(saved_model, bool(ops & CONTROL_FLOW_OPS))
 
     def feeds(self, meta: dict) -> dict[str, str]:
         """Each metadata input's signature key: by name, or the one left over (Keras names unnamed inputs per process)."""

@@ -37,6 +37,12 @@ def harness() -> tuple[str, Path]:
     if not (home / "node_modules" / "@tensorflow" / "tfjs").is_dir() or not script.is_file():
         raise UserError(f"tf.js for Node is not installed (looked in {home}): run `tfjs-bridge setup-node` "
                         "(or `npm ci` in a checkout)")
+    # A harness set up by an older version may lack a package added since (the schema validator, say).
+    pins = json.loads(harness_file("package.json").read_text())["dependencies"]
+    missing = [name for name in pins if not (home / "node_modules" / name / "package.json").is_file()]
+    if missing:
+        raise UserError(f"{missing[0]} is not installed beside the harness in {home}: run `tfjs-bridge setup-node` "
+                        "(or `npm ci` in a checkout)")
     return node, script
 
 

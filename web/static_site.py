@@ -9,11 +9,13 @@ import json
 import shutil
 from pathlib import Path
 
+from tfjs_bridge.common import files, schema
 from tfjs_bridge.common.atomic import atomic_directory
+from tfjs_bridge.common.contract import LIMITS, MODEL_JSON, IntegrityError, verify_open_folder
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.paths import SCHEMA_FILE
 from tfjs_bridge.verify import JS_DIR
-from tfjs_bridge.web.store import IntegrityError, Store, verify_folder
+from tfjs_bridge.web.store import Store
 
 WEB = Path(__file__).resolve().parent
 MARKER = ".tfjs-bridge-site"  # written into every site, so a rebuild may replace it and nothing else
@@ -44,18 +46,25 @@ def copy_models(models_dir: Path, dest: Path) -> list[dict]:
     store = Store(models_dir, models_dir / ".no-python")  # no counterparts: a static site has no Python side
     entries = []
     for name in store.names():
-        folder = models_dir / name
         try:
-            meta = verify_folder(folder)
-        except IntegrityError as err:
+            copy_verified(models_dir / name, dest / name)
+        except (IntegrityError, files.FileRefused) as err:
             raise SiteError(f"model {name} refused: {name}/{err}") from None
-        (dest / name).mkdir(parents=True)
-        for rel in ["model.json", "metadata.json", meta["goldens"]["path"], *(f["path"] for f in meta["files"])]:
-            shutil.copyfile(folder / rel, dest / name / rel)
         entries.append(store.summary(name))
     if not entries:
         raise SiteError(f"no model folders in {models_dir}: export one first (`tfjs-bridge export MODEL --out {models_dir}`)")
     return entries
+
+
+def copy_verified(folder: Path, dest: Path) -> None:
+    """Copy a model folder's files once they agree, read through the one open handle they were verified through."""
+    with files.folder(folder, folder.name) as fd:
+        meta = verify_open_folder(fd)
+        dest.mkdir(parents=True)
+        for rel in [MODEL_JSON, schema.METADATA, meta["goldens"]["path"], *(f["path"] for f in meta["files"])]:
+            handle, _ = files.open_regular(fd, rel, max(LIMITS.values()))
+            with handle, open(dest / rel, "wb") as copy:
+                shutil.copyfileobj(handle, copy)
 
 
 def write_site(app, out: Path) -> list[str]:
@@ -79,6 +88,7 @@ def write_site(app, out: Path) -> list[str]:
             shutil.copyfile(JS_DIR / name, tmp / "verify" / name)
         (tmp / "vendor").mkdir()
         for name, rel in VENDOR.items():
+            (tmp / "vendor" / name).parent.mkdir(exist_ok=True)
             shutil.copyfile(app.config["NODE_MODULES"] / rel, tmp / "vendor" / name)
         (tmp / "schema").mkdir()
         shutil.copyfile(SCHEMA_FILE, tmp / "schema" / SCHEMA_FILE.name)

@@ -1,9 +1,7 @@
 """The exported models as the server sees them: metadata, parity status, and their Python counterparts."""
 
 import json
-import math
 import os
-import re
 import stat
 import threading
 from pathlib import Path
@@ -11,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from tfjs_bridge.common import files, schema
-from tfjs_bridge.common.paths import NAME
+from tfjs_bridge.common.contract import FOLDER_NAME, LIMITS, IntegrityError, verify_folder
 from tfjs_bridge.web.changes import Watcher
 
 PARITY_REPORT = "parity-report.json"
@@ -23,125 +21,6 @@ class ModelError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-class IntegrityError(Exception):
-    """A model folder whose files disagree with each other; the message names the file and the problem."""
-
-
-LIMITS = {k: v for k, v in schema.schema()["x-limits"].items() if k != "description"}
-# Files a model folder may serve: the contract's names and shard names (no folders, no dot-files).
-FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-# Bytes per stored element by the dtype a weight is stored in (its quantization dtype when quantized); a
-# string element takes at least its 4-byte length prefix (tf.js's encoding).
-BYTES_PER_ELEMENT = {"float32": 4, "int32": 4, "float16": 2, "uint16": 2, "int16": 2, "uint8": 1, "int8": 1, "bool": 1}
-STRING_MIN_BYTES = 4
-
-
-def read_json(path: Path, limit: int | None = None) -> object:
-    """Parse a model-folder JSON file within its size limit; IntegrityError naming it when refused or malformed."""
-    try:
-        data = files.read_bounded(path, limit or LIMITS[path.name], path.name)
-        return json.loads(data)
-    except files.FileRefused as err:
-        raise IntegrityError(str(err)) from None
-    except RecursionError:
-        raise IntegrityError(f"{path.name}: invalid JSON (nested too deeply)") from None
-    except ValueError as err:
-        raise IntegrityError(f"{path.name}: invalid JSON ({err})") from None
-
-
-def shard_paths(model_json: object) -> list[str]:
-    """The shard files model.json's weightsManifest names, refusing a manifest of the wrong shape."""
-    manifest = model_json.get("weightsManifest") if isinstance(model_json, dict) else None
-    groups_ok = isinstance(manifest, list) and all(
-        isinstance(g, dict) and isinstance(g.get("paths"), list) and isinstance(g.get("weights"), list)
-        and all(isinstance(p, str) for p in g["paths"]) for g in manifest)
-    if not groups_ok:
-        raise IntegrityError("model.json: weightsManifest is missing or malformed")
-    return [p for g in manifest for p in g["paths"]]
-
-
-def described_bytes(model_json: dict) -> tuple[int, bool]:
-    """(bytes the manifest's weight specs describe, whether exact): a minimum when string weights are present."""
-    total, exact = 0, True
-    for group in model_json["weightsManifest"]:
-        for spec in group["weights"]:
-            shape = spec.get("shape") if isinstance(spec, dict) else None
-            if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
-                raise IntegrityError(f"model.json: weight {str(spec)[:60]} has no valid shape")
-            quantization = spec.get("quantization")
-            dtype = quantization.get("dtype") if isinstance(quantization, dict) else spec.get("dtype")
-            count = math.prod(shape)
-            if dtype == "string":
-                total, exact = total + STRING_MIN_BYTES * count, False
-            elif dtype in BYTES_PER_ELEMENT:
-                total += BYTES_PER_ELEMENT[dtype] * count
-            else:
-                raise IntegrityError(f"model.json: weight {str(spec.get('name'))[:60]!r} has unknown dtype {str(dtype)[:20]!r}")
-    return total, exact
-
-
-def check_weight_bytes(model_json: dict, meta: dict) -> None:
-    """The shards' recorded total within the limit and matching what the weight specs describe, before any is read."""
-    held = sum(f["bytes"] for f in meta["files"])
-    if held > LIMITS["weights"]:
-        raise IntegrityError(f"metadata.json: shards total {held:,} bytes, over the limit of {LIMITS['weights']:,}")
-    described, exact = described_bytes(model_json)
-    if described != held if exact else described > held:
-        raise IntegrityError(f"model.json: its weight shapes describe {'' if exact else 'at least '}{described:,} bytes, "
-                             f"the shards hold {held:,}")
-
-
-def check_file(folder: Path, record: dict, what: str = "weight shard") -> None:
-    """One file against its metadata record: a plain file in the folder, of the recorded length and sha256."""
-    rel = record["path"]
-    if Path(rel).name != rel or rel.startswith("."):
-        raise IntegrityError(f"metadata.json: {what} path {rel!r} is not a file name in the model folder")
-    try:
-        size = files.lstat_regular(folder / rel, LIMITS["weights"], rel).st_size
-        if size != record["bytes"]:
-            raise IntegrityError(f"{rel}: {size} bytes, metadata says {record['bytes']} (truncated or replaced)")
-        digest = files.sha256_file(folder / rel, size, rel)
-    except files.Missing:
-        raise IntegrityError(f"{rel}: {what} missing") from None
-    except files.FileRefused as err:
-        raise IntegrityError(str(err)) from None
-    if digest != record["sha256"]:
-        raise IntegrityError(f"{rel}: sha256 mismatch, the {what}'s bytes were altered")
-
-
-def verify_folder(folder: Path) -> dict:
-    """The folder's metadata once model.json, metadata.json, goldens.json and every shard agree (as artifacts.js checks)."""
-    try:
-        files.check_folder(folder, folder.name)
-    except files.FileRefused as err:
-        raise IntegrityError(str(err)) from None
-    meta = read_json(folder / schema.METADATA)
-    try:
-        schema.validate(meta)
-    except schema.SchemaError as err:
-        raise IntegrityError(str(err)) from None
-    model_json = read_json(folder / "model.json")
-    named = shard_paths(model_json)
-    recorded = [f["path"] for f in meta["files"]]
-    named_set, recorded_set = set(named), set(recorded)
-    for p in named:
-        if p not in recorded_set:
-            raise IntegrityError(f"metadata.json: does not list shard {p} that model.json names")
-    for p in recorded:
-        if p not in named_set:
-            raise IntegrityError(f"metadata.json: lists shard {p} that model.json does not name")
-    if len(named_set) != len(named):
-        raise IntegrityError("model.json: weightsManifest names a shard twice")
-    check_weight_bytes(model_json, meta)
-    if meta["goldens"]["bytes"] > LIMITS[schema.GOLDENS]:
-        raise IntegrityError(f"metadata.json: goldens of {meta['goldens']['bytes']:,} bytes, over the limit of "
-                             f"{LIMITS[schema.GOLDENS]:,}")
-    for record in meta["files"]:
-        check_file(folder, record)
-    check_file(folder, meta["goldens"], "goldens file")
-    return meta
 
 
 def folder_key(folder: Path) -> tuple:
@@ -202,7 +81,7 @@ class Store:
 
     def _refusal(self, name: str) -> str | None:
         """Why a listed folder cannot be served at all (its name or its being a link), or None."""
-        if not NAME.match(name):
+        if not FOLDER_NAME.fullmatch(name):
             return f"folder {shown(name)!r} refused: its name must be letters, digits, '_', '.', '-' (64 at most); rename it"
         if os.path.islink(self.models_dir / name):
             return f"model {name} refused: {name} is a symbolic link; model folders must be real folders inside the models root"
@@ -212,8 +91,8 @@ class Store:
         """A model's verified metadata.json, or ModelError 404 (unknown) / 503 (refused, naming the file)."""
         folder = self.models_dir / name
         # The same test names() applies, for one folder: no directory listing on every request.
-        if not NAME.match(name) or not os.path.lexists(folder / schema.METADATA):
-            raise ModelError(404, f"unknown model {name[:64]!r}; known: {', '.join(n for n in self.names() if NAME.match(n)) or 'none'}")
+        if not FOLDER_NAME.fullmatch(name) or not os.path.lexists(folder / schema.METADATA):
+            raise ModelError(404, f"unknown model {name[:64]!r}; known: {', '.join(n for n in self.names() if FOLDER_NAME.fullmatch(n)) or 'none'}")
         refusal = self._refusal(name)
         if refusal:
             raise ModelError(503, refusal)
@@ -243,7 +122,8 @@ class Store:
     def parity_report(self) -> dict:
         """The last `npm run verify` results, by model then backend (empty if never run or unreadable)."""
         try:
-            report = json.loads(files.read_bounded(self.models_dir / PARITY_REPORT, LIMITS[schema.METADATA]))
+            with files.folder(self.models_dir, self.models_dir.name, link_ok=True) as fd:
+                report = json.loads(files.read_bounded(fd, PARITY_REPORT, LIMITS[schema.METADATA]))
         except (files.FileRefused, ValueError, RecursionError):
             return {}
         rows = report.get("rows") if isinstance(report, dict) else None
@@ -279,7 +159,7 @@ class Store:
     def saved_model_dir(self, meta: dict) -> Path | None:
         """The model's Python counterpart, found by name inside the artifacts root only (no links out), or None."""
         name = meta["counterpart"]
-        if name is None or not NAME.match(name):
+        if name is None or not FOLDER_NAME.fullmatch(name):
             return None
         root = self.artifacts_dir.resolve()
         for path in (root / name / "saved_model", root / name):

@@ -3,6 +3,7 @@
 import collections
 import gzip
 import hashlib
+import json
 import mimetypes
 import os
 from pathlib import Path
@@ -10,9 +11,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
 from tfjs_bridge.common import files
-from tfjs_bridge.common.paths import NAME, SCHEMA_FILE
+from tfjs_bridge.common.contract import FILE_NAME, FOLDER_NAME, LIMITS
+from tfjs_bridge.common.paths import SCHEMA_FILE
 from tfjs_bridge.verify import JS_DIR
-from tfjs_bridge.web.store import FILE_NAME, LIMITS
 
 bp = Blueprint("views", __name__)
 
@@ -29,7 +30,13 @@ VENDOR = {
     "tfjs-backend-wasm-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",
     "tfjs-backend-wasm-threaded-simd.wasm": "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm",
     "tf-backend-webgpu.min.js": "@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js",
+    # The schema validator verify/js/schema.js imports: plain ES modules importing each other by relative URL.
+    **{f"json-schema/{m}.js": f"@cfworker/json-schema/dist/esm/{m}.js" for m in (
+        "index", "deep-compare-strict", "dereference", "format", "pointer", "types", "ucs2-length", "validate", "validator")},
 }
+# The page's import map: bare specifiers the shared modules import (Node finds them in node_modules), as URLs
+# relative to the page ("./": an import map reads a value without it as another bare specifier).
+IMPORTS = {"@cfworker/json-schema": "./vendor/json-schema/index.js"}
 # Bundles and model files worth compressing: tf.min.js 1.47 MB → 0.37 MB gzipped, goldens.json ~12x smaller;
 # float32 shards shrink only ~7% (the MLP: 318,056 → 294,783 bytes), but at no cost after the first request.
 COMPRESSIBLE = (".js", ".wasm", ".json", ".bin")
@@ -97,6 +104,12 @@ def send_trusted(path: Path, cache_control: str) -> Response:
     return send_encoded(handle, os.fstat(handle.fileno()), path.name, cache_control)
 
 
+@bp.app_context_processor
+def import_map() -> dict:
+    """The page's import map, as the JSON its <script type="importmap"> holds."""
+    return {"import_map": json.dumps({"imports": IMPORTS})}
+
+
 @bp.get("/")
 def index():
     """Show the page."""
@@ -116,11 +129,12 @@ def model_file(name: str, filename: str):
     """Serve a regular file of a model folder, never through a link; revalidated on every use (a re-export rewrites
     files under the same names, so they cannot be cached for long), which costs a 304 and no bytes while unchanged."""
     folder = current_app.config["MODELS_DIR"] / name
-    if not NAME.match(name) or not FILE_NAME.match(filename):
+    if not FOLDER_NAME.fullmatch(name) or not FILE_NAME.fullmatch(filename):
         abort(404)
     try:
-        files.check_folder(folder, name)
-        handle, st = files.open_regular(folder / filename, max(LIMITS.values()), filename)
+        # The file is looked up in the folder opened here (never a link), whatever its path points to later.
+        with files.folder(folder, name) as fd:
+            handle, st = files.open_regular(fd, filename, max(LIMITS.values()))
     except files.Missing:
         abort(404)
     except files.FileRefused as err:
@@ -142,7 +156,7 @@ def verify_script(filename: str):
     return send_trusted(JS_DIR / filename, "no-cache")
 
 
-@bp.get("/vendor/<filename>")
+@bp.get("/vendor/<path:filename>")
 def vendor(filename: str):
     """Serve a pinned tf.js bundle from node_modules (no CDN: the demo works offline)."""
     if filename not in VENDOR:

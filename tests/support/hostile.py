@@ -5,6 +5,8 @@ Shared by the Python and Node tests: `python -m tests.support.hostile GOOD_DIR O
 OUT_DIR/<good>-<case>/ (with OUT_DIR/../outside/ for what links point at) and prints {folder: {"problem": regex}}.
 """
 
+import hashlib
+import json
 import os
 import shutil
 import stat
@@ -155,6 +157,30 @@ CASES = {
 def write_cases(good: Path, out: Path) -> dict:
     """Copy good into out once per case, make each copy hostile; return {folder name: {"problem": regex}}."""
     return corrupt_cases(good, out, CASES)
+
+
+def shard_folder(folder, count: int) -> None:
+    """A model folder of count 4-byte shards (one float32 weight of count elements), valid for the store."""
+    folder.mkdir()
+    paths, records = [], []
+    for i in range(count):
+        name = f"group1-shard{i + 1}of{count}.bin"
+        data = i.to_bytes(4, "little")
+        (folder / name).write_bytes(data)
+        paths.append(name)
+        records.append({"path": name, "bytes": 4, "sha256": hashlib.sha256(data).hexdigest()})
+    (folder / "model.json").write_text(json.dumps({"weightsManifest": [
+        {"paths": paths, "weights": [{"name": "w", "shape": [count], "dtype": "float32"}]}]}))
+    goldens = b'{"schema": "3.0"}'
+    (folder / "goldens.json").write_bytes(goldens)
+    spec = {"name": "x", "shape": [None, 3], "dtype": "float32"}
+    meta = {"schema": "3.0", "name": folder.name, "format": "graph", "kind": "regression",
+            "source": {"type": "saved_model", "name": "x"}, "counterpart": None, "inputs": [spec],
+            "outputs": [{**spec, "name": "y"}], "labels": None, "preprocessing": None, "quantization": None,
+            "bytes": {"on_disk": 4 * count, "float32": 4 * count}, "files": records,
+            "goldens": {"path": "goldens.json", "bytes": len(goldens), "sha256": hashlib.sha256(goldens).hexdigest(), "count": 1},
+            "training": None, "versions": {}, "exported_at": "now"}
+    (folder / "metadata.json").write_text(json.dumps(meta))
 
 
 def main(argv: list[str]) -> int:

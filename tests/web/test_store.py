@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from tests.support.corrupt import write_cases
+from tfjs_bridge.common import contract, files
 from tfjs_bridge.web import create_app, store
 
 
@@ -79,5 +80,5 @@ def test_shard_paths_outside_the_folder_are_refused(exported, tmp_path):
     # The schema refuses it first, naming the field; check_file refuses it again on its own (defence in depth).
     with pytest.raises(store.ModelError, match=r'linear/metadata.json: files\[0\]\.path: "\.\./linear/model.json" does not match'):
         store.Store(tmp_path, tmp_path).metadata("linear")
-    with pytest.raises(store.IntegrityError, match="not a file name in the model folder"):
-        store.check_file(tmp_path / "linear", meta["files"][0])
+    with pytest.raises(contract.IntegrityError, match="not a file name in the model folder"), files.folder(tmp_path / "linear", "linear") as fd:
+        contract.check_file(fd, meta["files"][0])

@@ -1,7 +1,6 @@
 """Hostile model folders against the server: every one an error row naming its folder, never a 500 for the
 others, nothing outside the models root read or served, and integrity verdicts cached by file identity."""
 
-import hashlib
 import json
 import os
 import re
@@ -145,39 +144,15 @@ def test_counterparts_resolve_only_inside_the_artifacts_root(exported, artifacts
     assert client.post("/api/predict/evil", json={"inputs": [1, 2, 3]}).status_code == 404
 
 
-def _shard_folder(folder, count: int) -> None:
-    """A model folder of count 4-byte shards (one float32 weight of count elements), valid for the store."""
-    folder.mkdir()
-    paths, records = [], []
-    for i in range(count):
-        name = f"group1-shard{i + 1}of{count}.bin"
-        data = i.to_bytes(4, "little")
-        (folder / name).write_bytes(data)
-        paths.append(name)
-        records.append({"path": name, "bytes": 4, "sha256": hashlib.sha256(data).hexdigest()})
-    (folder / "model.json").write_text(json.dumps({"weightsManifest": [
-        {"paths": paths, "weights": [{"name": "w", "shape": [count], "dtype": "float32"}]}]}))
-    goldens = b'{"schema": "3.0"}'
-    (folder / "goldens.json").write_bytes(goldens)
-    spec = {"name": "x", "shape": [None, 3], "dtype": "float32"}
-    meta = {"schema": "3.0", "name": folder.name, "format": "graph", "kind": "regression",
-            "source": {"type": "saved_model", "name": "x"}, "counterpart": None, "inputs": [spec],
-            "outputs": [{**spec, "name": "y"}], "labels": None, "preprocessing": None, "quantization": None,
-            "bytes": {"on_disk": 4 * count, "float32": 4 * count}, "files": records,
-            "goldens": {"path": "goldens.json", "bytes": len(goldens), "sha256": hashlib.sha256(goldens).hexdigest(), "count": 1},
-            "training": None, "versions": {}, "exported_at": "now"}
-    (folder / "metadata.json").write_text(json.dumps(meta))
-
-
 @pytest.mark.parametrize("watched,count", [(True, 20_000), (False, 2_000)], ids=["inotify", "identity-sweep"])
 def test_twenty_thousand_shards_are_not_rechecked_per_request(tmp_path, monkeypatch, watched, count):
-    _shard_folder(tmp_path / "many", count)
+    hostile.shard_folder(tmp_path / "many", count)
     old = time.time() - 60  # not "racily clean": their hashes may be cached by identity
     for p in (tmp_path / "many").iterdir():
         os.utime(p, (old, old))
     hashed = []  # shards opened to be hashed (a cached identity opens nothing)
     real = files.open_regular
-    monkeypatch.setattr(files, "open_regular", lambda path, *a: (path.suffix == ".bin" and hashed.append(path)) or real(path, *a))
+    monkeypatch.setattr(files, "open_regular", lambda fd, name, *a: (name.endswith(".bin") and hashed.append(name)) or real(fd, name, *a))
     s = store.Store(tmp_path, tmp_path)
     if not watched:
         s._watcher = None

@@ -1,6 +1,7 @@
 """Files read from outside the program: model folders (untrusted: regular files inside the folder only, bounded)
 and users' inputs (checked for type and size before anything reads them)."""
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -36,11 +37,42 @@ def identity(st: os.stat_result) -> tuple:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def lstat_regular(path: Path, limit: int, name: str | None = None) -> os.stat_result:
-    """lstat of a model-folder file that may be read: a regular file (never a link) of at most limit bytes."""
-    name = name or Path(path).name
+def open_folder(path: Path, name: str, *, link_ok: bool = False) -> int:
+    """An open handle (fd) of a model folder whose files are then opened relative to it (the caller closes it).
+
+    O_NOFOLLOW refuses a link in the folder's place, and once open, a swap of the path for a link to elsewhere
+    cannot redirect a read: every file is looked up in the very folder that was opened. link_ok: a root the user
+    named (the models folder itself), which may be a link.
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | (0 if link_ok else os.O_NOFOLLOW)
     try:
-        st = os.lstat(path)
+        return os.open(path, flags)
+    except FileNotFoundError:
+        raise Missing(f"{name}: missing") from None
+    except OSError as err:
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            raise FileRefused(f"{name}: cannot read ({err.strerror})") from None
+        if stat.S_ISDIR(mode):
+            raise FileRefused(f"{name}: cannot read ({err.strerror})") from None
+        raise FileRefused(f"{name}: is {_kind(mode)}, not a folder; refused") from None
+
+
+@contextlib.contextmanager
+def folder(path: Path, name: str, *, link_ok: bool = False):
+    """open_folder as a context: the handle is closed on leaving."""
+    fd = open_folder(path, name, link_ok=link_ok)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def lstat_regular(folder_fd: int, name: str, limit: int) -> os.stat_result:
+    """lstat of a file of an open folder that may be read: a regular file (never a link) of at most limit bytes."""
+    try:
+        st = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
     except FileNotFoundError:
         raise Missing(f"{name}: missing") from None
     except OSError as err:
@@ -52,29 +84,16 @@ def lstat_regular(path: Path, limit: int, name: str | None = None) -> os.stat_re
     return st
 
 
-def check_folder(path: Path, name: str) -> os.stat_result:
-    """lstat of a model folder that may be read: a real folder, not a symbolic link to one."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        raise Missing(f"{name}: missing") from None
-    except OSError as err:
-        raise FileRefused(f"{name}: cannot read ({err.strerror})") from None
-    if not stat.S_ISDIR(st.st_mode):
-        raise FileRefused(f"{name}: is {_kind(st.st_mode)}, not a folder; refused")
-    return st
+def open_regular(folder_fd: int, name: str, limit: int):
+    """(binary file, stat) of a checked file of an open folder, opened so that a swap after the check is caught.
 
-
-def open_regular(path: Path, limit: int, name: str | None = None):
-    """(binary file, stat) of a checked model-folder file, opened so that a swap after the check is caught.
-
-    O_NOFOLLOW refuses a link put there since the lstat, O_NONBLOCK keeps a FIFO from blocking the open,
-    and fstat must show the very file that was checked.
+    The file is looked up in the open folder (dir_fd), never through the folder's path; O_NOFOLLOW refuses a
+    link put there since the lstat, O_NONBLOCK keeps a FIFO from blocking the open, and fstat must show the
+    very file that was checked.
     """
-    name = name or Path(path).name
-    st = lstat_regular(path, limit, name)
+    st = lstat_regular(folder_fd, name, limit)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder_fd)
     except OSError as err:
         raise FileRefused(f"{name}: cannot read ({err.strerror})") from None
     opened = os.fstat(fd)
@@ -84,24 +103,23 @@ def open_regular(path: Path, limit: int, name: str | None = None):
     return os.fdopen(fd, "rb"), opened
 
 
-def read_bounded(path: Path, limit: int, name: str | None = None) -> bytes:
-    """The bytes of a model-folder file of at most limit bytes (FileRefused otherwise)."""
-    f, _ = open_regular(path, limit, name)
+def read_bounded(folder_fd: int, name: str, limit: int) -> bytes:
+    """The bytes of a file of an open folder, of at most limit bytes (FileRefused otherwise)."""
+    f, _ = open_regular(folder_fd, name, limit)
     with f:
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise FileRefused(f"{name or Path(path).name}: grew past the limit of {limit:,} bytes while being read")
+        raise FileRefused(f"{name}: grew past the limit of {limit:,} bytes while being read")
     return data
 
 
-def sha256_file(path: Path, size: int, name: str | None = None) -> str:
-    """sha256 of a model-folder file of exactly size bytes, streamed; cached by file identity once it is not racy."""
-    name = name or Path(path).name
-    st = lstat_regular(path, size, name)
+def sha256_file(folder_fd: int, name: str, size: int) -> str:
+    """sha256 of a file of an open folder of exactly size bytes, streamed; cached by file identity once it is not racy."""
+    st = lstat_regular(folder_fd, name, size)
     key = identity(st)
     if key in _HASHES:
         return _HASHES[key]
-    f, opened = open_regular(path, size, name)
+    f, opened = open_regular(folder_fd, name, size)
     digest, seen = hashlib.sha256(), 0
     with f:
         while chunk := f.read(min(CHUNK, size + 1 - seen)):

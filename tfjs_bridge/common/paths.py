@@ -1,7 +1,6 @@
 """Where things are: the checkout (when run from one), the user's folders, and the Node side (tf.js, MNIST)."""
 
 import os
-import re
 from pathlib import Path
 
 from tfjs_bridge.common.version import __version__
@@ -16,10 +15,6 @@ MODELS = Path("web_models")  # exported tf.js model folders
 DEMO_MODELS = Path("web") / "models"  # the demo's exports inside the checkout (make models, make serve)
 TFDS_DATA_DIR = Path(os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")).expanduser()
 SCHEMA_FILE = PACKAGE / "common" / "model-folder.schema.json"
-
-# Model folder names: what the exporter writes and the only names the server and harness accept, so a name
-# from a request or a file can never reach outside the models folder (no '/', no leading '.').
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 NODE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "tfjs-bridge" / f"node-{__version__}"
 

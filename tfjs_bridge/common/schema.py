@@ -1,13 +1,15 @@
-"""The model-folder contract (model-folder.schema.json): version check and validation, shared by every stage.
+"""The model-folder contract's documents (model-folder.schema.json): version check and validation, shared by every stage.
 
-The JSON Schema file is the specification; this module checks documents against the subset of JSON Schema
-it uses (type, enum, const, pattern, bounds, items, properties, required, additionalProperties, anyOf,
-$ref). verify/js/schema.js does the same for the Node harness and the browser.
+The JSON Schema file is the specification and the `jsonschema` library checks documents against it; this module
+words the library's first finding as one line naming the file and the JSON path, and reads the names the schema
+defines. verify/js/schema.js does the same for Node and the browser with @cfworker/json-schema.
 """
 
 import functools
 import json
 import re
+
+import jsonschema
 
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.paths import SCHEMA_FILE
@@ -16,15 +18,6 @@ VERSION = "3.0"
 MAJOR = 3
 METADATA = "metadata.json"
 GOLDENS = "goldens.json"
-_TYPES = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool) or isinstance(v, float) and v.is_integer(),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-}
 
 
 class SchemaError(UserError):
@@ -37,6 +30,45 @@ def schema() -> dict:
     return json.loads(SCHEMA_FILE.read_text())
 
 
+@functools.cache
+def ecma_regex(pattern: str) -> re.Pattern:
+    """A schema pattern compiled with JSON Schema's (ECMA-262) meaning: its final `$` matches only at the very end.
+
+    Python's `$` also matches before a final newline, so "linear\\n" would pass "^[a-z]+$"; `\\Z` does not.
+    """
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern)
+
+
+def name_pattern(definition: str) -> re.Pattern:
+    """The schema's $defs/<definition> name pattern (folderName, fileName), matched whole."""
+    return ecma_regex(schema()["$defs"][definition]["pattern"])
+
+
+def _pattern(validator, pattern, instance, node):
+    """jsonschema's `pattern` keyword with the ECMA-262 end-of-string rule (see ecma_regex)."""
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+
+
+@functools.cache
+def _validator(definition: str | None) -> jsonschema.protocols.Validator:
+    """A validator for the whole schema (metadata.json) or one of its $defs (goldens), the schema checked once."""
+    _Validator.check_schema(schema())
+    node = schema() if definition is None else {"$ref": f"{schema()['$id']}#/$defs/{definition}"}
+    return _Validator(node, registry=_registry())
+
+
+@functools.cache
+def _registry():
+    """The schema, by its $id, so that a $defs reference resolves against the file."""
+    from referencing import Registry, Resource
+
+    return Registry().with_resource(schema()["$id"], Resource.from_contents(schema()))
+
+
 def check_version(doc, file: str = METADATA) -> None:
     """Refuse a document whose schema major version this code does not read, before anything else."""
     version = doc.get("schema") if isinstance(doc, dict) else None
@@ -47,71 +79,56 @@ def check_version(doc, file: str = METADATA) -> None:
                           "re-export the model with this version")
 
 
-def _resolve(node: dict) -> dict:
-    while "$ref" in node:
-        node = schema()["$defs"][node["$ref"].removeprefix("#/$defs/")]
-    return node
-
-
 def _describe(value) -> str:
     text = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def errors(value, node: dict, where: str = "") -> list[str]:
-    """Every way value breaks the schema node, as 'path: problem' (empty when it fits)."""
-    node = _resolve(node)
-    at = where or "(top)"
-    if "anyOf" in node:
-        if any(not errors(value, option, where) for option in node["anyOf"]):
-            return []
-        return [f"{at}: {_describe(value)} fits none of the allowed forms"]
-    types = node.get("type")
-    if types is not None:
-        types = [types] if isinstance(types, str) else types
-        if not any(_TYPES[t](value) for t in types):
-            return [f"{at}: expected {' or '.join(types)}, got {_describe(value)}"]
-    if "const" in node and value != node["const"]:
-        return [f"{at}: must be {json.dumps(node['const'])}"]
-    if "enum" in node and value not in node["enum"]:
-        return [f"{at}: {_describe(value)} is not one of {', '.join(map(json.dumps, node['enum']))}"]
-    found = []
-    if isinstance(value, str):
-        if len(value) > node.get("maxLength", len(value)) or len(value) < node.get("minLength", 0):
-            found.append(f"{at}: length {len(value)} is out of bounds")
-        elif "pattern" in node and not re.search(node["pattern"], value):
-            found.append(f"{at}: {_describe(value)} does not match {node['pattern']}")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < node.get("minimum", value) or value > node.get("maximum", value):
-            found.append(f"{at}: {value} is out of bounds")
-    if isinstance(value, list):
-        if len(value) > node.get("maxItems", len(value)) or len(value) < node.get("minItems", 0):
-            found.append(f"{at}: {len(value)} items is out of bounds")
-        elif "items" in node:
-            for i, item in enumerate(value):
-                found += errors(item, node["items"], f"{where}[{i}]")
-                if found:
-                    break
-    if isinstance(value, dict):
-        found += [f"{at}: missing {json.dumps(k)}" for k in node.get("required", []) if k not in value]
-        props, extra = node.get("properties", {}), node.get("additionalProperties", True)
-        for key, item in value.items():
-            path = f"{where}.{key}" if where else key
-            if key in props:
-                found += errors(item, props[key], path)
-            elif extra is False:
-                found.append(f"{path}: unexpected field")
-            elif isinstance(extra, dict):
-                found += errors(item, extra, path)
-            if found:
-                break
-    return found
+def _path(parts) -> str:
+    """A JSON path as messages show it: `a.b[0].c`, or (top) for the document itself."""
+    where = ""
+    for part in parts:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    return where or "(top)"
+
+
+# How each keyword's failure is worded: (value, the keyword's rule) → the problem.
+_WORDS = {
+    "anyOf": lambda value, rule: f"{_describe(value)} fits none of the allowed forms",
+    "type": lambda value, rule: f"expected {' or '.join([rule] if isinstance(rule, str) else rule)}, got {_describe(value)}",
+    "const": lambda value, rule: f"must be {json.dumps(rule)}",
+    "enum": lambda value, rule: f"{_describe(value)} is not one of {', '.join(map(json.dumps, rule))}",
+    "pattern": lambda value, rule: f"{_describe(value)} does not match {rule}",
+    "minLength": lambda value, rule: f"length {len(value)} is out of bounds",
+    "maxLength": lambda value, rule: f"length {len(value)} is out of bounds",
+    "minimum": lambda value, rule: f"{value} is out of bounds",
+    "maximum": lambda value, rule: f"{value} is out of bounds",
+    "minItems": lambda value, rule: f"{len(value)} items is out of bounds",
+    "maxItems": lambda value, rule: f"{len(value)} items is out of bounds",
+}
+
+
+def _lines(error: jsonschema.ValidationError) -> list[str]:
+    """One library finding as 'path: problem' lines (a missing or unexpected field is one line per field)."""
+    at, value = list(error.absolute_path), error.instance
+    if error.validator == "required":
+        return [f"{_path(at)}: missing {json.dumps(k)}" for k in error.validator_value if k not in value]
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {})
+        return [f"{_path([*at, k])}: unexpected field" for k in value if k not in known]
+    words = _WORDS.get(error.validator, lambda value, rule: error.message)
+    return [f"{_path(at)}: {words(value, error.validator_value)}"]
+
+
+def errors(doc, definition: str | None = None) -> list[str]:
+    """Every way doc breaks the schema (or its $defs/<definition>), as 'path: problem' lines; empty when it fits."""
+    found = [line for e in _validator(definition).iter_errors(doc) for line in _lines(e)]
+    return list(dict.fromkeys(found))
 
 
 def validate(doc, file: str = METADATA) -> None:
     """Raise SchemaError naming the file and first broken field, unless doc is a valid metadata.json or goldens.json."""
     check_version(doc, file)
-    node = schema()["$defs"]["goldens"] if file == GOLDENS else schema()
-    problems = errors(doc, node)
+    problems = errors(doc, "goldens" if file == GOLDENS else None)
     if problems:
         raise SchemaError(f"{file}: {problems[0]}")

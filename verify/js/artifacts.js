@@ -20,12 +20,15 @@ export function toHex(bytes) {
 // string element takes at least its 4-byte length prefix (tf.js's encoding), so strings give a minimum.
 const BYTES_PER_ELEMENT = { float32: 4, int32: 4, float16: 2, uint16: 2, int16: 2, uint8: 1, int8: 1, bool: 1 };
 const STRING_MIN_BYTES = 4;
-// What a model folder may name as a file: no folders, no dot-files (the schema's fileRecord pattern).
-const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** The schema's x-limits: the largest model.json, metadata.json, goldens.json and total of shards, in bytes. */
 export function limitsOf(schema) {
   return schema['x-limits'];
+}
+
+/** A name pattern the schema defines ($defs/folderName, $defs/fileName) as a RegExp; JS's `$` ends the string. */
+export function namePattern(schema, definition) {
+  return new RegExp(schema.$defs[definition].pattern, 'u');
 }
 
 /**
@@ -58,8 +61,8 @@ export function describedBytes(weightSpecs) {
  * Adapters mark refusals (a link, a FIFO, a file over the limit) with err.refused, and a file longer than limit
  * with err.size: those are the problem itself. tooLong(size) words the latter, where the caller knows better.
  */
-async function read(io, rel, how, limit, problem = 'cannot read', tooLong = (size) => `${size} bytes, more than the ${limit} allowed`) {
-  if (!FILE_NAME.test(rel)) throw new Error(`${io.where('model.json')}: ${JSON.stringify(rel).slice(0, 80)} is not a file name in the model folder`);
+async function read(io, schema, rel, how, limit, problem = 'cannot read', tooLong = (size) => `${size} bytes, more than the ${limit} allowed`) {
+  if (!namePattern(schema, 'fileName').test(rel)) throw new Error(`${io.where('model.json')}: ${JSON.stringify(rel).slice(0, 80)} is not a file name in the model folder`);
   try {
     return await io[how](rel, limit);
   } catch (err) {
@@ -69,13 +72,13 @@ async function read(io, rel, how, limit, problem = 'cannot read', tooLong = (siz
 }
 
 /** Read a file metadata.json records, no more than its recorded length (a longer one was replaced). */
-function readRecorded(io, record, problem) {
-  return read(io, record.path, 'readBytes', record.bytes, problem, (size) => `${size} bytes, metadata says ${record.bytes} (truncated or replaced)`);
+function readRecorded(io, schema, record, problem) {
+  return read(io, schema, record.path, 'readBytes', record.bytes, problem, (size) => `${size} bytes, metadata says ${record.bytes} (truncated or replaced)`);
 }
 
 /** Read and parse a JSON file, naming it in any error. */
-async function readJson(io, rel, limit) {
-  const text = await read(io, rel, 'readText', limit);
+async function readJson(io, schema, rel) {
+  const text = await read(io, schema, rel, 'readText', limitsOf(schema)[rel]);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -95,7 +98,7 @@ async function checkRecorded(io, rel, bytes, record, noun) {
 
 /** metadata.json of a folder: its schema version known, then the whole document valid against the schema. */
 export async function readMetadata(io, schema) {
-  const meta = await readJson(io, 'metadata.json', limitsOf(schema)['metadata.json']);
+  const meta = await readJson(io, schema, 'metadata.json');
   checkVersion(meta, schema, io.where('metadata.json'));
   checkDocument(meta, schema, schema, io.where('metadata.json'));
   return meta;
@@ -106,7 +109,7 @@ export async function readGoldens(io, meta, schema) {
   const rel = meta.goldens.path;
   const limit = limitsOf(schema)['goldens.json'];
   if (meta.goldens.bytes > limit) throw new Error(`${io.where('metadata.json')}: goldens of ${meta.goldens.bytes} bytes, over the limit of ${limit}`);
-  const bytes = await readRecorded(io, meta.goldens, 'goldens missing');
+  const bytes = await readRecorded(io, schema, meta.goldens, 'goldens missing');
   await checkRecorded(io, rel, bytes, meta.goldens, 'goldens file');
   let goldens;
   try {
@@ -149,16 +152,16 @@ function checkWeightBytes(modelJson, meta, limit, where) {
 }
 
 /** Build ModelArtifacts from model.json's contents and verified metadata, refusing anything inconsistent. */
-async function assembleArtifacts(modelJson, meta, io, limits) {
+async function assembleArtifacts(modelJson, meta, io, schema) {
   checkManifest(modelJson, meta, io.where);
-  const held = checkWeightBytes(modelJson, meta, limits.weights, io.where);
+  const held = checkWeightBytes(modelJson, meta, limitsOf(schema).weights, io.where);
   const recorded = new Map(meta.files.map((f) => [f.path, f]));
   const weightSpecs = [];
   const shards = [];
   for (const group of modelJson.weightsManifest) {
     weightSpecs.push(...group.weights);
     for (const rel of group.paths) {
-      const bytes = await readRecorded(io, recorded.get(rel), 'weight shard missing');
+      const bytes = await readRecorded(io, schema, recorded.get(rel), 'weight shard missing');
       await checkRecorded(io, rel, bytes, recorded.get(rel), 'shard');
       shards.push(bytes);
     }
@@ -192,8 +195,8 @@ async function assembleArtifacts(modelJson, meta, io, limits) {
  */
 export async function loadModelFolder(tf, io, schema, { goldens = false } = {}) {
   const meta = await readMetadata(io, schema);
-  const modelJson = await readJson(io, 'model.json', limitsOf(schema)['model.json']);
-  const artifacts = await assembleArtifacts(modelJson, meta, io, limitsOf(schema));
+  const modelJson = await readJson(io, schema, 'model.json');
+  const artifacts = await assembleArtifacts(modelJson, meta, io, schema);
   const golden = goldens ? await readGoldens(io, meta, schema) : undefined;
   const handler = tf.io.fromMemory(artifacts);
   const model = await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));

@@ -1,29 +1,20 @@
 // The model-folder contract (tfjs_bridge/common/model-folder.schema.json) checked in Node and in the browser
-// by this one module. It implements only the JSON Schema keywords that file uses, so a keyword it does not
-// know is an error rather than silently ignored: the schema cannot grow a rule this reader skips.
+// by this one module: @cfworker/json-schema validates (pinned; plain ES modules, so the page imports it through
+// an import map with no bundler), and this module words its findings as "path: problem" lines. Keywords are
+// checked against the ones worded here once per schema, so a misspelt or new keyword is an error rather than a
+// rule silently skipped.
+import { Validator } from '@cfworker/json-schema';
 
 const KNOWN = new Set(['$schema', '$id', '$defs', '$ref', 'title', 'description', 'type', 'enum', 'const', 'pattern',
   'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'items', 'properties', 'required',
   'additionalProperties', 'anyOf', 'x-limits']);
+// Findings that only say a child failed: the child's own finding is the one worded.
+const CONTAINERS = new Set(['properties', 'items', '$ref', 'additionalProperties']);
 
 /** A value as error messages quote it: strings in single quotes, the rest as short JSON. */
 export function show(value) {
   const text = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/** The JSON type name of a value, as JSON Schema spells it ("integer" only when asked for). */
-function typeOf(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value === 'object' ? 'object' : typeof value;
-}
-
-/** Whether value is of the schema type t. */
-function hasType(value, t) {
-  if (t === 'integer') return Number.isInteger(value);
-  if (t === 'number') return Number.isFinite(value);
-  return typeOf(value) === t;
 }
 
 /** A JSON path one step below at: `a.b`, `a[0]`, or `a["odd key"]`. */
@@ -41,7 +32,54 @@ function resolve(root, ref) {
   return target;
 }
 
-/** A few words naming what a (sub)schema accepts, for "matches none of" messages. */
+/** Throw when a (sub)schema uses a keyword this module does not word, anywhere below it. */
+function checkKeywords(node) {
+  const unknown = Object.keys(node).filter((k) => !KNOWN.has(k));
+  if (unknown.length) throw new Error(`schema: keyword ${unknown.join(', ')} is not supported by this reader`);
+  const below = [node.items, node.additionalProperties, ...(node.anyOf ?? []),
+    ...Object.values(node.properties ?? {}), ...Object.values(node.$defs ?? {})];
+  for (const sub of below) if (sub && typeof sub === 'object') checkKeywords(sub);
+}
+
+const VALIDATORS = new WeakMap(); // schema node → its Validator, built (and its keywords checked) once
+/**
+ * The library's validator for a node of root, with root's $id and $defs beside it: its references resolve, and
+ * to the same URIs as from root (the library records each node's resolved reference on the node, once).
+ */
+function validatorFor(node, root) {
+  if (!VALIDATORS.has(node)) {
+    checkKeywords(node);
+    VALIDATORS.set(node, new Validator({ ...node, $id: root.$id, $defs: root.$defs }, '2020-12', false));
+  }
+  return VALIDATORS.get(node);
+}
+
+/** The JSON pointer tokens of a library location ("#/a/0/b~1c", URI-encoded). */
+function tokens(pointer) {
+  return pointer.replace(/^#\/?/, '').split('/').filter((t) => t !== '')
+    .map((t) => decodeURIComponent(t).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** { value, at } the instance location points to: the value and its path as messages show it. */
+function locate(doc, pointer) {
+  let value = doc;
+  let at = '';
+  for (const t of tokens(pointer)) {
+    const key = Array.isArray(value) ? Number(t) : t;
+    at = child(at, key);
+    value = value[key];
+  }
+  return { value, at };
+}
+
+/** The schema node a keyword location points to, following $refs, and the keyword's own value. */
+function ruleAt(node, root, pointer) {
+  const path = tokens(pointer);
+  for (const t of path.slice(0, -1)) node = t === '$ref' ? resolve(root, node.$ref) : node[t];
+  return { node, rule: node[path.at(-1)] };
+}
+
+/** A few words naming what a (sub)schema accepts, for "is not A or B" messages. */
 function describe(schema) {
   if (schema.$ref) return schema.$ref.split('/').pop();
   if ('const' in schema) return show(schema.const);
@@ -50,49 +88,43 @@ function describe(schema) {
   return 'a value';
 }
 
-/** Every way value breaks schema, as "path: problem" lines (empty when it conforms). */
-export function validate(value, schema, root = schema, at = '') {
-  const unknown = Object.keys(schema).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new Error(`schema: keyword ${unknown.join(', ')} is not supported by this reader`);
+// How each keyword's failure is worded: (value, the keyword's rule) → the problem.
+const WORDS = {
+  anyOf: (v, rule) => `${show(v)} is not ${rule.map(describe).join(' or ')}`,
+  const: (v, rule) => `${show(v)} must be ${show(rule)}`,
+  enum: (v, rule) => `${show(v)} is not one of ${rule.map(String).join(', ')}`,
+  type: (v, rule) => `${show(v)} is not ${[rule].flat().join(' or ')}`,
+  minimum: (v, rule) => `${v} is below the minimum ${rule}`,
+  maximum: (v, rule) => `${v} is above the maximum ${rule}`,
+  minLength: (v, rule) => `${show(v)} is shorter than ${rule} characters`,
+  maxLength: (v, rule) => `${show(v)} is longer than ${rule} characters`,
+  pattern: (v, rule) => `${show(v)} does not match ${rule}`,
+  minItems: (v, rule) => `has ${v.length} items, at least ${rule} needed`,
+  maxItems: (v, rule) => `has ${v.length} items, at most ${rule} allowed`,
+};
+
+/** One library finding as "path: problem" lines (a missing field is a line per field). */
+function lines(error, doc, schema, root) {
+  const { value, at } = locate(doc, error.instanceLocation);
   const where = at || '(top level)';
-  if (schema.$ref) return validate(value, resolve(root, schema.$ref), root, at);
-  if (schema.anyOf) {
-    if (schema.anyOf.some((s) => validate(value, s, root, at).length === 0)) return [];
-    return [`${where}: ${show(value)} is not ${schema.anyOf.map(describe).join(' or ')}`];
+  if (error.keyword === 'false') return [`${at}: field is not allowed here`]; // additionalProperties: false
+  const { node, rule } = ruleAt(schema, root, error.keywordLocation);
+  if (error.keyword === 'required') return rule.filter((k) => !(k in value)).map((k) => `${where}: required field ${show(k)} is missing`);
+  const words = WORDS[error.keyword];
+  return [`${where}: ${words ? words(value, rule, node) : error.error}`];
+}
+
+/** Every way value breaks schema (a node of root), as "path: problem" lines (empty when it conforms). */
+export function validate(value, schema, root = schema) {
+  const { errors } = validatorFor(schema, root).validate(value);
+  const found = [];
+  let inside = null; // the keyword location of a failed anyOf: its alternatives' findings are not worded
+  for (const error of errors) {
+    if (inside && error.keywordLocation.startsWith(`${inside}/`)) continue;
+    inside = error.keyword === 'anyOf' ? error.keywordLocation : inside;
+    if (!CONTAINERS.has(error.keyword)) found.push(...lines(error, value, schema, root));
   }
-  if ('const' in schema && value !== schema.const) return [`${where}: ${show(value)} must be ${show(schema.const)}`];
-  if (schema.enum && !schema.enum.includes(value)) {
-    return [`${where}: ${show(value)} is not one of ${schema.enum.map(String).join(', ')}`];
-  }
-  if (schema.type) {
-    const types = [schema.type].flat();
-    if (!types.some((t) => hasType(value, t))) return [`${where}: ${show(value)} is not ${types.join(' or ')}`];
-  }
-  const errors = [];
-  if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${where}: ${value} is below the minimum ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${where}: ${value} is above the maximum ${schema.maximum}`);
-  }
-  if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${where}: ${show(value)} is shorter than ${schema.minLength} characters`);
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${where}: ${show(value)} is longer than ${schema.maxLength} characters`);
-    if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${where}: ${show(value)} does not match ${schema.pattern}`);
-  }
-  if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${where}: has ${value.length} items, at least ${schema.minItems} needed`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) errors.push(`${where}: has ${value.length} items, at most ${schema.maxItems} allowed`);
-    if (schema.items) value.forEach((v, i) => errors.push(...validate(v, schema.items, root, child(at, i))));
-  }
-  if (typeOf(value) === 'object') {
-    for (const key of schema.required ?? []) if (!(key in value)) errors.push(`${where}: required field ${show(key)} is missing`);
-    const properties = schema.properties ?? {};
-    for (const [key, v] of Object.entries(value)) {
-      if (key in properties) errors.push(...validate(v, properties[key], root, child(at, key)));
-      else if (schema.additionalProperties === false) errors.push(`${child(at, key)}: field is not allowed here`);
-      else if (typeof schema.additionalProperties === 'object') errors.push(...validate(v, schema.additionalProperties, root, child(at, key)));
-    }
-  }
-  return errors;
+  return [...new Set(found)];
 }
 
 /** Refuse a document whose `schema` version this reader does not know, before anything else is read from it. */

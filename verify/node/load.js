@@ -17,7 +17,7 @@ export function loadSchema() {
   return schemaOnce;
 }
 
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /** An error for a file that is refused rather than unreadable: the loader shows its message as the problem. */
 function refused(message, extra = {}) {
@@ -44,15 +44,61 @@ async function lstatOr(file) {
   }
 }
 
+// Linux names an open folder's files through its descriptor: /proc/self/fd/N/<name> is looked up in the folder
+// that was opened, whatever its path points to since (Node's stand-in for openat).
+const PROC_FD = '/proc/self/fd';
+let procOnce;
+/** Whether PROC_FD names open folders' files here (Linux), checked once. */
+function hasProcFd() {
+  procOnce ??= stat(PROC_FD).then((st) => st.isDirectory(), () => false);
+  return procOnce;
+}
+
+/** The model folder opened (never through a link) and checked to be the folder lstat saw; the caller closes it. */
+async function openFolder(dir) {
+  const folder = await lstatOr(dir);
+  if (!folder.isDirectory()) throw refused(`the model folder is ${kind(folder)}; refused`);
+  let handle;
+  try {
+    handle = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  } catch (err) {
+    throw err.code === 'ELOOP' || err.code === 'ENOTDIR' ? refused('the model folder was replaced while being opened; refused') : new Error(err.code ?? err.message);
+  }
+  const opened = await handle.stat();
+  if (opened.ino !== folder.ino || opened.dev !== folder.dev) {
+    await handle.close();
+    throw refused('the model folder was replaced while being opened; refused');
+  }
+  return handle;
+}
+
 /**
  * A regular file of a model folder, at most limit bytes: neither the folder nor the file may be a link, and
  * FIFOs and devices are refused before they are opened (O_NOFOLLOW | O_NONBLOCK catch a swap after the check).
+ * The file is looked up in the opened folder through PROC_FD where there is one, so swapping the folder's path
+ * for a link cannot redirect the read. Elsewhere it is looked up by path and the folder's path is checked to
+ * still be the opened folder after the open: the residual window there is a swap to a link and back between
+ * that open and the check, which only an openat (that Node lacks) would close.
  */
 async function readRegular(dir, rel, limit) {
   if (!Number.isFinite(limit)) throw new Error(`reading ${rel}: no size limit given`); // a caller's bug, not the folder's
-  const folder = await lstatOr(dir);
-  if (!folder.isDirectory()) throw refused(`the model folder is ${kind(folder)}; refused`);
-  const file = path.join(dir, rel);
+  const folder = await openFolder(dir);
+  try {
+    const viaFd = await hasProcFd();
+    const file = viaFd ? path.join(PROC_FD, String(folder.fd), rel) : path.join(dir, rel);
+    const bytes = await readChecked(file, limit);
+    if (!viaFd) {
+      const [now, opened] = await Promise.all([lstatOr(dir), folder.stat()]);
+      if (now.ino !== opened.ino || now.dev !== opened.dev) throw refused('the model folder was replaced while being read; refused');
+    }
+    return bytes;
+  } finally {
+    await folder.close();
+  }
+}
+
+/** A regular file (never a link, FIFO or device) of at most limit bytes, checked by lstat and again once open. */
+async function readChecked(file, limit) {
   const st = await lstatOr(file);
   if (!st.isFile()) throw refused(`is ${kind(st)}, not a regular file; refused`);
   if (st.size > limit) throw refused(`${st.size} bytes, more than the ${limit} allowed`, { size: st.size });
