@@ -116,7 +116,7 @@ def _lines(error: jsonschema.ValidationError) -> list[str]:
     if error.validator == "additionalProperties":
         known = error.schema.get("properties", {})
         return [f"{_path([*at, k])}: unexpected field" for k in value if k not in known]
-    words = _WORDS.get(error.validator, lambda value, rule: error.message)
+    words = _WORDS.get(error.validator, lambda value, rule: error.message.splitlines()[0][:200])
     return [f"{_path(at)}: {words(value, error.validator_value)}"]
 
 

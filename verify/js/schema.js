@@ -72,11 +72,11 @@ function locate(doc, pointer) {
   return { value, at };
 }
 
-/** The schema node a keyword location points to, following $refs, and the keyword's own value. */
+/** The value of the keyword a keyword location points to ("#/properties/a/$ref/enum"), following $refs. */
 function ruleAt(node, root, pointer) {
   const path = tokens(pointer);
   for (const t of path.slice(0, -1)) node = t === '$ref' ? resolve(root, node.$ref) : node[t];
-  return { node, rule: node[path.at(-1)] };
+  return node[path.at(-1)];
 }
 
 /** A few words naming what a (sub)schema accepts, for "is not A or B" messages. */
@@ -108,10 +108,10 @@ function lines(error, doc, schema, root) {
   const { value, at } = locate(doc, error.instanceLocation);
   const where = at || '(top level)';
   if (error.keyword === 'false') return [`${at}: field is not allowed here`]; // additionalProperties: false
-  const { node, rule } = ruleAt(schema, root, error.keywordLocation);
+  const rule = ruleAt(schema, root, error.keywordLocation);
   if (error.keyword === 'required') return rule.filter((k) => !(k in value)).map((k) => `${where}: required field ${show(k)} is missing`);
   const words = WORDS[error.keyword];
-  return [`${where}: ${words ? words(value, rule, node) : error.error}`];
+  return [`${where}: ${words ? words(value, rule) : error.error}`];
 }
 
 /** Every way value breaks schema (a node of root), as "path: problem" lines (empty when it conforms). */
