@@ -231,7 +231,7 @@ def test_architecture_draws_the_import_graph_of_the_code():
 
 
 def test_support_table_names_every_suite_case():
-    # Cheap beside tests/test_suite.py's full check against a run: the suite's cases, read without importing it.
+    # Cheap beside tests/e2e/test_suite.py's full check against a run: the suite's cases, read without importing it.
     tree = ast.parse((CHECKOUT / "tests" / "suite" / "models.py").read_text())
     cases = next(node.value for node in tree.body if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "CASES")
     kinds = [call.args[1].value for call in cases.elts]

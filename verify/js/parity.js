@@ -10,7 +10,7 @@
 // quantization error as well as the conversion. Their tolerances are relative: multiplied by
 // max(1, largest |expected output|), since rounding a weight moves an output in proportion to its size;
 // each output of a model is scaled by its own values, so a large output does not loosen a small one's bound.
-// Measured max |Δ| over graph and layers, Keras 3 and tf_keras, cpu and wasm (tests/test_export_matrix.py's
+// Measured max |Δ| over graph and layers, Keras 3 and tf_keras, cpu and wasm (tests/e2e/test_export_matrix.py's
 // 2-epoch MLP, 16x16 CNN and linear model, plus the default 10-epoch MLP from `make models`; the linear
 // model's figure is relative to its outputs of ~20.8):
 //   float16: MLP 2.65e-4 (2 epochs) / 2.91e-4 (10 epochs), CNN 4.0e-5, linear 2.0e-4  → 1e-3
