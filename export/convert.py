@@ -22,7 +22,7 @@ from tfjs_bridge.export.goldens import golden_count
 from tfjs_bridge.export.keras_bridge import keras_flavour, to_tf_keras
 from tfjs_bridge.export.ops import kernel_gaps, unsupported_ops_message
 from tfjs_bridge.export.sources import Source, from_artifact
-from tfjs_bridge.export.tensors import keras_args
+from tfjs_bridge.export.tensors import keras_args, keras_call
 from tfjs_bridge.export.weights import check_quantized, load_read_back, quantization_label, weight_bytes
 
 FORMATS = ("graph", "layers")
@@ -97,11 +97,7 @@ def save_keras_as_saved_model(model, io: dict, path: Path) -> None:
     names = [s["name"] for s in io["outputs"]]
 
     def serve(*xs):
-        result = model(xs[0] if len(xs) == 1 else list(xs), training=False)
-        flat = [result] if len(names) == 1 and not isinstance(result, (list, tuple, dict)) else result
-        if isinstance(flat, dict):
-            flat = [flat[n] for n in getattr(model, "output_names", sorted(flat))]
-        return dict(zip(names, flat))
+        return dict(zip(names, keras_call(model, io, {s["name"]: x for s, x in zip(io["inputs"], xs)})))
 
     with quiet_converter():
         tf.saved_model.save(model, str(path), signatures={"serving_default": tf.function(serve, input_signature=specs)})
@@ -208,7 +204,7 @@ def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions
     qmap, shard_size = options.qmap, options.shard_size
     if fmt == "layers":
         model = source.layers_model(options.flavour)
-        convert_layers(to_tf_keras(model, keras_args(source.io, source.golden_in)), out_dir, qmap, shard_size)
+        convert_layers(to_tf_keras(model, keras_args(model, source.io, source.golden_in)), out_dir, qmap, shard_size)
         return keras_flavour(model)
     if source.saved_model is not None:
         convert_graph(source.saved_model, out_dir, qmap, shard_size, source.signature, source.tags)
