@@ -1,5 +1,6 @@
 // Parity of a loaded tf.js model against the Python outputs stored in its goldens.json.
 // Shared by the Node harness and the browser page: it only needs the `tf` namespace passed in.
+import { signatureKey } from './artifacts.js';
 
 // Largest max |Δ| accepted per weight encoding. float32: Python and tf.js run the same float32 graph, but
 // kernels sum in different orders; measured max |Δ| is ~3.6e-7 for the MLP's softmax outputs and ~2e-6
@@ -132,7 +133,8 @@ export async function runModel(tf, model, meta, xs) {
     // One batch: predict's default batchSize of 32 would run a batch of 1000 as 32 sequential calls (7x slower).
     ys = model.predict(xs.length === 1 ? xs[0] : xs, { batchSize: xs[0].shape[0] });
   } else {
-    const feed = Object.fromEntries(meta.inputs.map(({ name }, i) => [name, xs[i]]));
+    const keys = model.modelSignature?.inputs;
+    const feed = Object.fromEntries(meta.inputs.map(({ name }, i) => [signatureKey(keys, name) ?? name, xs[i]]));
     const names = meta.outputs.map(({ name }) => name);
     try {
       ys = model.execute(feed, names);
