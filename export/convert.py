@@ -59,8 +59,9 @@ def needs_control_flow_v2(saved_model_dir: Path, signature: str, tags) -> bool:
 
 
 def unsupported_ops_error(err: ValueError) -> ExportError:
-    """The converter's multi-line 'Unsupported Ops' refusal as one line, with a fix where one exists."""
-    return ExportError(unsupported_ops_message(sorted({op.strip() for op in str(err).splitlines()[1:] if op.strip()})))
+    """The converter's 'Unsupported Ops' refusal (a title line, then the ops joined by ', ') as one line, with fixes."""
+    named = {op.strip() for line in str(err).splitlines()[1:] for op in line.split(",")}
+    return ExportError(unsupported_ops_message(sorted(op for op in named if op)))
 
 
 def convert_graph(saved_model_dir: Path, out_dir: Path, qmap: dict | None = None, shard_size: int = SHARD_SIZE,

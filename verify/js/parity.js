@@ -92,13 +92,24 @@ export function compareOutputs(actual, expected, cols, isClassifier, flipToleran
   return { maxAbsDiff, argmaxAgreement, badFlips };
 }
 
-// tf.js errors that say a backend cannot run the model at all (no kernel, an op or a form of it unsupported):
-// reported as a tf.js limitation, not as a parity failure.
+// tf.js errors that say a backend cannot run the model at all (no kernel, an op or a form of it unsupported, a
+// known tf.js bug): reported as a tf.js limitation, not as a parity failure. Each names what tf.js lacks.
 const UNSUPPORTED = [
   [/Kernel '(\w+)' not registered for backend '(\w+)'/, (m) => `tf.js has no '${m[1]}' kernel on ${m[2]}`],
   [/(\w+) only supports ([\w -]+)/, (m, backend) => `tf.js ${backend}: ${m[1]} only supports ${m[2]}`],
   [/Tensorflow Op is not supported: (\w+)/, (m) => `tf.js has no '${m[1]}' op`],
   [/'(\w+)' is not yet (?:supported|implemented)/i, (m, backend) => `tf.js ${backend} does not support '${m[1]}' yet`],
+  // TF's remapper fuses activations into convolutions (hard-swish into _FusedConv2D) that no tf.js backend runs.
+  [/Activation (\w+) has not been implemented for the (\w+) backend/, (m) => `tf.js ${m[2]} has no fused '${m[1]}' activation`],
+  [/Unknown (?:layer|activation|initializer|regularizer|constraint): (\w+)/, (m) => `tfjs-layers has no '${m[1]}'`],
+  // Keras layers whose options tfjs-layers 4.22 ignores (GlobalAveragePooling2D keepdims=True) feed the next
+  // layer a tensor of another rank.
+  [/Input \d+ is incompatible with layer (\S+): expected ndim=(\d+), found ndim=(\d+)/,
+    (m) => `tfjs-layers gives layer '${m[1]}' a rank-${m[3]} input where Keras gives rank ${m[2]} (a layer option tfjs-layers ignores)`],
+  // tf.js 4.22 bugs seen in While loops over TensorLists (graph GRU/LSTM, masked bidirectional RNNs).
+  [/Cannot read properties of undefined \(reading 'backend'\)/, (m, backend) => `tf.js ${backend} bug: a tensor is read after it was disposed (While loops over TensorLists)`],
+  [/divi(?:de|sion) by zero/i, (m, backend) => `tf.js ${backend} bug: divide by zero inside a kernel (masked While loops)`],
+  [/\bAborted\(/, (m, backend) => `tf.js ${backend} aborted inside WebAssembly (out of its memory, or an internal error)`],
 ];
 
 /** A failed row for an error: {error, unsupported} where unsupported names the tf.js limitation, if it is one. */
@@ -185,6 +196,24 @@ async function goldenRun(tf, model, meta, goldens) {
   return { ...first, leaked: second.leaked, initTensors: Math.max(0, first.leaked - second.leaked) };
 }
 
+/** Every op of a graph model's topology, its function library (control flow bodies) included; empty for layers models. */
+function graphOps(model) {
+  const topology = model.artifacts?.modelTopology ?? {};
+  const nodes = [...(topology.node ?? []), ...(topology.library?.function ?? []).flatMap((f) => f.nodeDef ?? [])];
+  return new Set(nodes.map((n) => n?.op));
+}
+
+/**
+ * The tf.js bug behind a wrong output shape, where one is known: tf.js 4.22's LookupTableFindV2 returns its
+ * result flattened (all the values, rank 1).
+ */
+function knownShapeBug(model, outputs) {
+  const size = (shape) => shape.reduce((a, b) => a * b, 1);
+  const flat = outputs.find((o) => o.shape.length === 1 && o.expectedShape.length > 1 && o.shape[0] === size(o.expectedShape));
+  if (!flat || ![...graphOps(model)].some((op) => /^LookupTableFind/.test(op))) return undefined;
+  return `tf.js bug: LookupTableFindV2 returns its result flattened (${flat.name}: [${flat.shape}] for [${flat.expectedShape}])`;
+}
+
 /**
  * Run a model's golden inputs on the current backend and judge every output against Python's.
  * folder names the row: the folder's name, never metadata's `name`, so one folder cannot pose as another.
@@ -207,11 +236,12 @@ export async function checkParity(tf, model, meta, goldens, folder) {
   const [first] = outputs;
   const { argmaxAgreement, badFlips } = first;
   const pass = outputs.every((o) => o.pass) && (!isClassifier || badFlips === 0) && leakedTensors === 0;
+  const unsupported = pass ? undefined : knownShapeBug(model, outputs);
   return {
     model: folder, folder, backend: tf.getBackend(), format: meta.format, quantization: encodingOf(meta),
     bytes: meta.bytes.on_disk, count: goldens.count, shape: first.shape, expectedShape: first.expectedShape,
     // Overall figures: the largest difference, and the strictest bound (each output is judged against its own).
     maxAbsDiff: Math.max(...outputs.map((o) => o.maxAbsDiff)), tolerance: Math.min(...outputs.map((o) => o.tolerance)),
-    outputs, argmaxAgreement, badFlips, leakedTensors, initTensors, ms, pass,
+    outputs, argmaxAgreement, badFlips, leakedTensors, initTensors, ms, pass, ...(unsupported ? { unsupported } : {}),
   };
 }
