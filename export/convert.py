@@ -124,10 +124,37 @@ def tensor_values(values: np.ndarray, dtype: str) -> dict:
     return {"dtype": dtype, "shape": list(values.shape), "values": flat.ravel().tolist()}
 
 
+# Lines of TensorFlow's and Keras's error reports that are context, not the failure: where the op was defined, the
+# wrapper naming the layer, the arguments it got.
+CONTEXT_LINES = ("Graph execution error", "Detected at node", "<stack traces", "Exception encountered", "Arguments received",
+                 "Traceback")
+
+
+def call_failure(err: Exception) -> str:
+    """What a model's failing call says, in one line: the message of TensorFlow's op error or of the innermost
+    error Keras wraps, without the graph-node, stack-frame and argument lines around it."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", getattr(err, "message", None) or str(err))
+    lines = [re.sub(r"^\{\{function_node [^}]*\}\}\s*|\s*\[Op:\w+\].*$", "", ln) for ln in text.splitlines()
+             if ln.strip() and not ln[0].isspace() and not ln.startswith(CONTEXT_LINES)]
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    return f"{type(err).__name__}: {lines[0][:300]}" if lines else type(err).__name__
+
+
+def reference_outputs(source: Source) -> dict:
+    """Python's outputs on the goldens, or ExportError saying the model cannot run on them (the user's goldens, or
+    seeded ones outside a range the model reveals nowhere)."""
+    try:
+        with filtered_native_output():
+            return source.reference(source.golden_in)
+    except Exception as err:  # noqa: BLE001  (the user's model: any failure of its call becomes one line)
+        raise ExportError(f"{source.name}: the model fails on its golden inputs ({call_failure(err)}); "
+                          "pass --golden-inputs that fit it") from None
+
+
 def goldens_document(source: Source) -> dict:
     """goldens.json: every input and Python's output for them, by name (and true labels, with Python's accuracy on them)."""
     io, golden_in = source.io, source.golden_in
-    golden_out = source.reference(golden_in)
+    golden_out = reference_outputs(source)
     doc = {
         "schema": schema.VERSION,
         "count": golden_count(io, golden_in),
