@@ -104,6 +104,9 @@ def check_supported(model) -> None:
                     raise UnsupportedModelError(
                         f"layer '{layer.name}' ({kind}) has {key}={config[key]}, which tfjs-layers does not implement; "
                         "use --format graph")
+            if config.get("groups", 1) != 1:  # tfjs-layers 4.22 has no grouped convolution: the kernel would not load
+                raise UnsupportedModelError(f"layer '{layer.name}' ({kind}) has groups={config['groups']}, which "
+                                            "tfjs-layers does not implement; use --format graph")
             for cls, key, value, why in UNSUPPORTED_SETTINGS:
                 if type(inner).__name__ == cls and config.get(key) == value:
                     raise UnsupportedModelError(
