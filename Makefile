@@ -17,11 +17,13 @@ SUITE_SRC := $(wildcard tests/suite/*.py) export/tfjs_kernels.json
 
 setup: $(VENV)/.installed node_modules/.installed
 
-# The pinned set, then this checkout itself (editable, no dependency resolution): `.venv/bin/tfjs-bridge`.
-$(VENV)/.installed: requirements.txt pyproject.toml
+# The pinned set, the test-only packages (keras-hub without the TensorFlow its metadata asks for: see the file), then
+# this checkout itself (editable, no dependency resolution): `.venv/bin/tfjs-bridge`.
+$(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --disable-pip-version-check pip==26.3
 	$(PY) -m pip install -qq --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -qq --disable-pip-version-check --no-deps -r requirements-test.txt
 	$(PY) -m pip install -qq --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 

@@ -22,7 +22,7 @@ from tfjs_bridge.export.goldens import golden_count
 from tfjs_bridge.export.keras_bridge import keras_flavour, to_tf_keras
 from tfjs_bridge.export.ops import kernel_gaps, unsupported_ops_message
 from tfjs_bridge.export.sources import Source, from_artifact
-from tfjs_bridge.export.tensors import keras_args
+from tfjs_bridge.export.tensors import keras_args, keras_call
 from tfjs_bridge.export.weights import check_quantized, load_read_back, quantization_label, weight_bytes
 
 FORMATS = ("graph", "layers")
@@ -60,8 +60,9 @@ def needs_control_flow_v2(saved_model_dir: Path, signature: str, tags) -> bool:
 
 
 def unsupported_ops_error(err: ValueError) -> ExportError:
-    """The converter's multi-line 'Unsupported Ops' refusal as one line, with a fix where one exists."""
-    return ExportError(unsupported_ops_message(sorted({op.strip() for op in str(err).splitlines()[1:] if op.strip()})))
+    """The converter's 'Unsupported Ops' refusal (a title line, then the ops joined by ', ') as one line, with fixes."""
+    named = {op.strip() for line in str(err).splitlines()[1:] for op in line.split(",")}
+    return ExportError(unsupported_ops_message(sorted(op for op in named if op)))
 
 
 def convert_graph(saved_model_dir: Path, out_dir: Path, qmap: dict | None = None, shard_size: int = SHARD_SIZE,
@@ -98,11 +99,7 @@ def save_keras_as_saved_model(model, io: dict, path: Path) -> None:
     names = [s["name"] for s in io["outputs"]]
 
     def serve(*xs):
-        result = model(xs[0] if len(xs) == 1 else list(xs), training=False)
-        flat = [result] if len(names) == 1 and not isinstance(result, (list, tuple, dict)) else result
-        if isinstance(flat, dict):
-            flat = [flat[n] for n in getattr(model, "output_names", sorted(flat))]
-        return dict(zip(names, flat))
+        return dict(zip(names, keras_call(model, io, {s["name"]: x for s, x in zip(io["inputs"], xs)})))
 
     with quiet_converter():
         tf.saved_model.save(model, str(path), signatures={"serving_default": tf.function(serve, input_signature=specs)})
@@ -128,10 +125,37 @@ def tensor_values(values: np.ndarray, dtype: str) -> dict:
     return {"dtype": dtype, "shape": list(values.shape), "values": flat.ravel().tolist()}
 
 
+# Lines of TensorFlow's and Keras's error reports that are context, not the failure: where the op was defined, the
+# wrapper naming the layer, the arguments it got.
+CONTEXT_LINES = ("Graph execution error", "Detected at node", "<stack traces", "Exception encountered", "Arguments received",
+                 "Traceback")
+
+
+def call_failure(err: Exception) -> str:
+    """What a model's failing call says, in one line: the message of TensorFlow's op error or of the innermost
+    error Keras wraps, without the graph-node, stack-frame and argument lines around it."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", getattr(err, "message", None) or str(err))
+    lines = [re.sub(r"^\{\{function_node [^}]*\}\}\s*|\s*\[Op:\w+\].*$", "", ln) for ln in text.splitlines()
+             if ln.strip() and not ln[0].isspace() and not ln.startswith(CONTEXT_LINES)]
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    return f"{type(err).__name__}: {lines[0][:300]}" if lines else type(err).__name__
+
+
+def reference_outputs(source: Source) -> dict:
+    """Python's outputs on the goldens, or ExportError saying the model cannot run on them (the user's goldens, or
+    seeded ones outside a range the model reveals nowhere)."""
+    try:
+        with filtered_native_output():
+            return source.reference(source.golden_in)
+    except Exception as err:  # noqa: BLE001  (the user's model: any failure of its call becomes one line)
+        raise ExportError(f"{source.name}: the model fails on its golden inputs ({call_failure(err)}); "
+                          "pass --golden-inputs that fit it") from None
+
+
 def goldens_document(source: Source) -> dict:
     """goldens.json: every input and Python's output for them, by name (and true labels, with Python's accuracy on them)."""
     io, golden_in = source.io, source.golden_in
-    golden_out = source.reference(golden_in)
+    golden_out = reference_outputs(source)
     doc = {
         "schema": schema.VERSION,
         "count": golden_count(io, golden_in),
@@ -209,7 +233,7 @@ def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions
     qmap, shard_size = options.qmap, options.shard_size
     if fmt == "layers":
         model = source.layers_model(options.flavour)
-        convert_layers(to_tf_keras(model, keras_args(source.io, source.golden_in)), out_dir, qmap, shard_size)
+        convert_layers(to_tf_keras(model, keras_args(model, source.io, source.golden_in)), out_dir, qmap, shard_size)
         return keras_flavour(model)
     if source.saved_model is not None:
         convert_graph(source.saved_model, out_dir, qmap, shard_size, source.signature, source.tags)

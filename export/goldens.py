@@ -15,6 +15,13 @@ GOLDEN_COUNT = 16
 DEFAULT_INT_RANGE = 10
 # String inputs with no vocabulary to read get these words (out-of-vocabulary for most tables, which is a case too).
 DEFAULT_WORDS = ("the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "it", "red", "big", "sun", "sky", "?")
+# Token inputs (integer or bool) with a free length get goldens of this length, or of the model's
+# max_sequence_length where that is shorter: long enough to mix real tokens and padding, short enough for any model.
+DEFAULT_LENGTH = 8
+# Inputs whose name says what they hold, as keras-hub and Hugging Face name them: 0/1 masks of real tokens, and
+# segment (token type) ids of a sentence pair.
+MASK_NAMES = ("padding_mask", "attention_mask", "input_mask")
+SEGMENT_NAMES = ("segment_ids", "token_type_ids")
 
 
 def has_batch(spec: dict) -> bool:
@@ -62,9 +69,33 @@ def fit_golden(spec: dict, value: np.ndarray, where: str, rows: int | None) -> n
     return value.astype(spec["dtype"])
 
 
+def role_of(spec: dict) -> str | None:
+    """'mask' or 'segment' for an integer or bool input named like one, else None."""
+    if spec["dtype"] in ("string",) or spec["dtype"].startswith("float"):
+        return None
+    name = spec["name"].lower()
+    if any(name.endswith(m) for m in MASK_NAMES):
+        return "mask"
+    return "segment" if any(name.endswith(m) for m in SEGMENT_NAMES) else None
+
+
+def leading_ones(shape: tuple, rng) -> np.ndarray:
+    """0/1 masks over the last axis: each row's first k entries are 1, k drawn from 1..length (one real token at least)."""
+    if not shape:
+        return np.asarray(1)
+    real = np.asarray(rng.integers(1, shape[-1] + 1, size=shape[:-1]))
+    return np.arange(shape[-1]) < real[..., None]
+
+
 def seeded_values(spec: dict, shape: tuple, rng, hints: dict) -> np.ndarray:
-    """Golden values in the input's dtype and a range it accepts (token ids below the vocabulary, 0-255 bytes)."""
-    dtype, hint = spec["dtype"], hints.get(spec["name"])
+    """Golden values in the input's dtype and a range it accepts (token ids below the vocabulary, 0/1 masks with a
+    real token, segment ids 0..1, 0-255 bytes)."""
+    dtype, hint = spec["dtype"], hints.get(spec["name"], {})
+    role = role_of(spec)
+    if role == "mask":
+        return leading_ones(shape, rng).astype(dtype)
+    if role == "segment":
+        return rng.integers(0, min(2, hint.get("high", 2)), size=shape).astype(dtype)
     if dtype.startswith("float"):
         return rng.uniform(size=shape).astype(dtype)
     if dtype == "uint8":
@@ -72,15 +103,24 @@ def seeded_values(spec: dict, shape: tuple, rng, hints: dict) -> np.ndarray:
     if dtype == "bool":
         return rng.integers(0, 2, size=shape).astype(bool)
     if dtype == "string":
-        words = list(hint or DEFAULT_WORDS)
+        words = list(hint.get("words") or DEFAULT_WORDS)
         return np.asarray(words, dtype=str)[rng.integers(0, len(words), size=shape)]
-    return rng.integers(0, hint or DEFAULT_INT_RANGE, size=shape).astype(dtype)
+    return rng.integers(0, hint.get("high", DEFAULT_INT_RANGE), size=shape).astype(dtype)
+
+
+def golden_shape(spec: dict, hint: dict) -> list:
+    """The input's shape below the batch, free dimensions of token inputs set to a golden length (None if others remain)."""
+    shape = spec["shape"][1:] if has_batch(spec) else spec["shape"]
+    if spec["dtype"].startswith("float") or spec["dtype"] in ("string", "uint8"):
+        return shape
+    length = min(DEFAULT_LENGTH, hint.get("length") or DEFAULT_LENGTH)
+    return [length if d is None else d for d in shape]
 
 
 def golden_inputs_for(io: dict, golden_file: Path | None, hints: dict | None = None) -> dict:
     """Each input's golden values: the user's (checked against its spec), or seeded ones that fit its dtype and range.
 
-    hints: {input name: vocabulary size (int inputs) or words (string inputs)} read from the model.
+    hints: {input name: {"high": ids below it, "words": [...], "length": longest sequence}} read from the model.
     """
     rows = GOLDEN_COUNT if batched(io) else None
     if golden_file is not None:
@@ -91,7 +131,7 @@ def golden_inputs_for(io: dict, golden_file: Path | None, hints: dict | None = N
     rng = np.random.default_rng(GOLDEN_SEED)
     golden = {}
     for spec in io["inputs"]:
-        shape = spec["shape"][1:] if has_batch(spec) else spec["shape"]
+        shape = golden_shape(spec, (hints or {}).get(spec["name"], {}))
         if None in shape:
             raise ExportError(f"input '{spec['name']}' has shape {spec['shape']} with free dimensions: pass --golden-inputs "
                               f"FILE ({'.npy' if len(io['inputs']) == 1 else '.npz with one array per input name'})")
@@ -105,15 +145,44 @@ def golden_count(io: dict, golden_in: dict) -> int:
     return 1 if first is None else int(first.shape[0])
 
 
+def all_layers(model) -> list:
+    """The model's layers and, depth first, those of the models and layers nested in it (a task model's backbone)."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found += [layer, *all_layers(layer)]
+    return found
+
+
+def consumers(layers: list, name: str) -> list:
+    """Layers that the input layer called name feeds directly (Keras 3 nodes have .operation, tf_keras .outbound_layer)."""
+    source = next((l for l in layers if type(l).__name__ == "InputLayer" and l.name == name), None)
+    nodes = getattr(source, "_outbound_nodes", []) if source is not None else []
+    return [getattr(n, "operation", None) or getattr(n, "outbound_layer", None) for n in nodes]
+
+
+def model_attribute(model, layers: list, attr: str) -> int | None:
+    """An integer attribute (vocabulary_size, max_sequence_length) of the model or a model nested in it."""
+    found = [getattr(m, attr) for m in (model, *layers) if isinstance(getattr(m, attr, None), int)]
+    return found[0] if found else None
+
+
 def golden_hints(model, io: dict) -> dict:
-    """Input ranges a Keras model reveals: the smallest Embedding input_dim for integer inputs, lookup vocabularies."""
-    sizes = [layer.input_dim for layer in model.layers if type(layer).__name__ == "Embedding"]
-    words = [w for layer in model.layers if type(layer).__name__ == "StringLookup"
+    """Input ranges a Keras model reveals: vocabulary sizes (the Embedding an input feeds, else the model's
+    vocabulary_size, else the smallest Embedding), lookup vocabularies, and max_sequence_length."""
+    layers = all_layers(model)
+    sizes = [layer.input_dim for layer in layers if isinstance(getattr(layer, "input_dim", None), int)
+             and "Embedding" in type(layer).__name__]
+    words = [w for layer in layers if type(layer).__name__ == "StringLookup"
              for w in layer.get_vocabulary() if w and w != "[UNK]"]
+    vocabulary, length = model_attribute(model, layers, "vocabulary_size"), model_attribute(model, layers, "max_sequence_length")
     hints = {}
     for spec in io["inputs"]:
+        hint = hints[spec["name"]] = {"length": length} if length else {}
         if spec["dtype"] == "string" and words:
-            hints[spec["name"]] = [*sorted(set(words)), "[never-seen]"]  # an unknown word exercises the OOV path
-        elif spec["dtype"].startswith(("int", "uint")) and sizes:
-            hints[spec["name"]] = min(sizes)
+            hint["words"] = [*sorted(set(words)), "[never-seen]"]  # an unknown word exercises the OOV path
+        elif spec["dtype"].startswith(("int", "uint")):
+            fed = [c.input_dim for c in consumers(layers, spec["name"]) if isinstance(getattr(c, "input_dim", None), int)]
+            high = min(fed) if fed else vocabulary or (min(sizes) if sizes else None)
+            if high:
+                hint["high"] = high
     return hints

@@ -10,6 +10,7 @@ import numpy as np
 
 from tfjs_bridge.common.quiet import quiet_import
 from tfjs_bridge.export.errors import UnsupportedModelError
+from tfjs_bridge.export.tensors import has_dict, nesting
 
 # Layers whose Keras 2 form tfjs-layers 4.22 reads (the classes it registers, listed by
 # tf.serialization.SerializationMap in node_modules/@tensorflow/tfjs-layers) and whose Keras 3 config tf_keras
@@ -84,6 +85,9 @@ def check_supported(model) -> None:
         raise UnsupportedModelError(
             f"{model.name} is a subclassed {type(model).__name__}: the layers format needs a functional or "
             "sequential model; use --format graph")
+    if has_dict(nesting(model, "inputs")) or has_dict(nesting(model, "outputs")):
+        raise UnsupportedModelError(f"{model.name} takes or returns a dict of tensors; tfjs-layers models take and return "
+                                    "lists; use --format graph")
     for tensor in model.inputs:
         if tf_dtype(tensor.dtype) in ("uint8", "int64"):
             raise UnsupportedModelError(f"input '{tensor.name}' is {tf_dtype(tensor.dtype)}, which tfjs-layers cannot feed "
@@ -100,6 +104,9 @@ def check_supported(model) -> None:
                     raise UnsupportedModelError(
                         f"layer '{layer.name}' ({kind}) has {key}={config[key]}, which tfjs-layers does not implement; "
                         "use --format graph")
+            if config.get("groups", 1) != 1:  # tfjs-layers 4.22 has no grouped convolution: the kernel would not load
+                raise UnsupportedModelError(f"layer '{layer.name}' ({kind}) has groups={config['groups']}, which "
+                                            "tfjs-layers does not implement; use --format graph")
             for cls, key, value, why in UNSUPPORTED_SETTINGS:
                 if type(inner).__name__ == cls and config.get(key) == value:
                     raise UnsupportedModelError(

@@ -11,6 +11,13 @@ KERNELS_FILE = Path(__file__).with_name("tfjs_kernels.json")
 OP_FIXES = {
     "Erfc": "exact gelu computes erfc: use gelu(approximate=True)",
     "Einsum": "EinsumDense and MultiHeadAttention compute einsum: run the model on cpu or webgl",
+    # Grappler inlines every function call but those marked for XLA; Keras 3's TensorFlow backend compiles grouped
+    # convolutions and channels_first Conv3D with XLA (keras/src/backend/tensorflow/nn.py conv: "broken on CPU
+    # without XLA"), so the call reaches the converter whole.
+    "StatefulPartitionedCall": "a function TensorFlow compiles with XLA (jit_compile=True), which the converter "
+    "cannot open; Keras 3 compiles grouped convolutions (groups>1) and channels_first Conv3D so: split a grouped "
+    "Conv2D into one Conv2D per group on channel slices joined by Concatenate (DepthwiseConv2D where groups equals "
+    "the input channels), use channels_last, or drop jit_compile=True from your own tf.function",
 }
 
 
@@ -48,7 +55,10 @@ def kernel_gaps(model_json: Path) -> list[str]:
 
 
 def unsupported_ops_message(ops: list[str]) -> str:
-    """The converter's refusal of ops tf.js does not implement, as one line with a fix where one exists."""
-    fixes = [f"{op}: {OP_FIXES[op]}" for op in ops if op in OP_FIXES]
-    return (f"the graph uses ops tf.js does not implement: {', '.join(ops)}"
-            + (f" ({'; '.join(fixes)})" if fixes else "; replace them in the model"))
+    """The converter's refusal of ops tf.js does not implement, as one line: each op's fix where one is known, and
+    the advice to replace the others."""
+    hints = [f"{op}: {OP_FIXES[op]}" for op in ops if op in OP_FIXES]
+    plain = [op for op in ops if op not in OP_FIXES]
+    if plain:
+        hints.append(f"{', '.join(plain)}: replace {'it' if len(plain) == 1 else 'them'} in the model")
+    return f"the graph uses ops tf.js does not implement: {', '.join(ops)} ({'; '.join(hints)})"

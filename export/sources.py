@@ -12,7 +12,7 @@ from tfjs_bridge.export.errors import ExportError, UnsupportedModelError
 from tfjs_bridge.export.goldens import golden_hints, golden_inputs_for
 from tfjs_bridge.export.keras_bridge import is_graph_network
 from tfjs_bridge.export.keras_files import import_custom_objects, load_keras_file
-from tfjs_bridge.export.tensors import guess_kind, keras_args, keras_io, keras_outputs, serving_signature, signature_reference
+from tfjs_bridge.export.tensors import guess_kind, keras_io, keras_outputs, serving_signature, signature_reference
 
 
 @dataclass
@@ -101,7 +101,7 @@ def from_keras(model, name: str, golden_file: Path | None = None, kind: str | No
     """An in-memory functional or sequential Keras model (Keras 3 or tf_keras), any number of inputs and outputs."""
     io = keras_io(model)
     golden_in = golden_inputs_for(io, golden_file, golden_hints(model, io))
-    reference = lambda named: keras_outputs(model, io, model(keras_args(io, named), training=False))  # noqa: E731
+    reference = lambda named: keras_outputs(model, io, named)  # noqa: E731
     return Source(name=name, kind=kind or guess_kind(io["outputs"][0]["shape"]), io=io, origin=origin, reference=reference,
                   golden_in=golden_in, keras_model=model, run={"name": name})
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfjs_bridge.common.quiet import filtered_native_output, tf
+from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
 from tfjs_bridge.export.errors import ExportError
 
 # Dtypes tf.js can take or return (the model-folder schema's list); anything else is refused by name.
@@ -76,35 +76,75 @@ def history_name(tensor) -> str:
     return tensor._keras_history[0].name
 
 
-def keras_io(model) -> dict:
-    """Every input and output of a Keras model, named after its layers, with shape and dtype.
+def nesting(model, side: str):
+    """How a Keras model's call takes its inputs or returns its outputs: a tensor, a list, or a (nested) dict of them.
 
-    A single output is named 'output' (what training's SavedModels call it); several are named after the layers
-    that make them, numbered where one layer makes several.
+    Keras 3 functional models keep it in _inputs_struct/_outputs_struct, tf_keras in _nested_inputs/_nested_outputs;
+    sequential models have one input and one output.
     """
-    inputs = [tensor_spec(history_name(t), t.shape, t.dtype, "input") for t in model.inputs]
-    names = [history_name(t) for t in model.outputs]
-    if len(names) == 1:
-        names = ["output"]
-    names = [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
-    outputs = [tensor_spec(n, t.shape, t.dtype, "output") for n, t in zip(names, model.outputs)]
+    for attr in (f"_{side}_struct", f"_nested_{side}"):
+        if getattr(model, attr, None) is not None:
+            return getattr(model, attr)
+    return getattr(model, side)
+
+
+def has_dict(structure) -> bool:
+    """True when a nesting holds a dict anywhere: its tensors are then named by their keys."""
+    if isinstance(structure, dict):
+        return True
+    return isinstance(structure, (list, tuple)) and any(has_dict(s) for s in structure)
+
+
+def keyed_names(structure) -> list[str]:
+    """The flat tensors' names in a nesting with dicts: their key paths joined by '.' (in keras.tree's flat order)."""
+    keras = quiet_import("keras")
+    return [".".join(str(k) for k in path) for path, _ in keras.tree.flatten_with_path(structure)]
+
+
+def flat(structure) -> list:
+    """A nesting's tensors in keras.tree's flat order (dict keys sorted), the order model.inputs/outputs use."""
+    return quiet_import("keras").tree.flatten(structure)
+
+
+def keras_io(model) -> dict:
+    """Every input and output of a Keras model, with shape and dtype, in the flat order of its call's nesting.
+
+    Inputs and outputs given as dicts (keras-hub backbones: token_ids, padding_mask → sequence_output,
+    pooled_output) are named by their keys. Otherwise inputs are named after their layers; a single output is
+    named 'output' (what training's SavedModels call it), several after the layers that make them, numbered where
+    one layer makes several.
+    """
+    ins, outs = nesting(model, "inputs"), nesting(model, "outputs")
+    in_names = keyed_names(ins) if has_dict(ins) else [history_name(t) for t in flat(ins)]
+    inputs = [tensor_spec(n, t.shape, t.dtype, "input") for n, t in zip(in_names, flat(ins))]
+    if has_dict(outs):
+        names = keyed_names(outs)
+    else:
+        names = [history_name(t) for t in flat(outs)]
+        names = ["output"] if len(names) == 1 else [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
+    outputs = [tensor_spec(n, t.shape, t.dtype, "output") for n, t in zip(names, flat(outs))]
     if len({s["name"] for s in inputs}) != len(inputs):
         raise ExportError(f"{model.name}: two inputs share a name; name each keras.Input")
     return {"inputs": inputs, "outputs": outputs}
 
 
-def keras_args(io: dict, named: dict):
-    """Named input arrays as a Keras model's call takes them: one array, or a list in the model's input order."""
+def keras_args(model, io: dict, named: dict):
+    """Named input arrays as the Keras model's call takes them: one array, a list in its input order, or its dict."""
+    structure = nesting(model, "inputs")
     args = [named[s["name"]] for s in io["inputs"]]
+    if has_dict(structure):
+        return quiet_import("keras").tree.pack_sequence_as(structure, args)
     return args[0] if len(args) == 1 else args
 
 
-def keras_outputs(model, io: dict, result) -> dict:
-    """A Keras model's call result as {output name: array}, in the order of model.outputs."""
-    flat = [result] if len(io["outputs"]) == 1 and not isinstance(result, (list, tuple, dict)) else result
-    if isinstance(flat, dict):  # outputs given as a dict: the model's output order is its output layers' order
-        flat = [flat[n] for n in getattr(model, "output_names", sorted(flat))]
-    return {s["name"]: as_numpy(v, s["dtype"]) for s, v in zip(io["outputs"], flat)}
+def keras_call(model, io: dict, named: dict) -> list:
+    """The Keras model's outputs on named inputs (inference mode), flat in io['outputs'] order."""
+    return flat(model(keras_args(model, io, named), training=False))
+
+
+def keras_outputs(model, io: dict, named: dict) -> dict:
+    """A Keras model's outputs on named input arrays, as {output name: array}."""
+    return {s["name"]: as_numpy(v, s["dtype"]) for s, v in zip(io["outputs"], keras_call(model, io, named))}
 
 
 def guess_kind(output_shape: list) -> str:

@@ -126,7 +126,7 @@ def wrong_arrow(src: str, dst: str) -> str | None:
 def test_the_checker_sees_the_project():
     found = arrows()
     assert len(found) > 150, found  # the project's own imports, in both languages
-    assert ("verify/node/harness.js", "verify/js/parity.js") in found
+    assert ("verify/node/check.js", "verify/js/parity.js") in found
     assert ("web/static/js/app.js", "verify/js/parity.js") in found  # the page imports the verify stage's shared js
     assert ("verify/cli.py", "verify/node.py") in found
     assert ("export/twins.py", "train/models.py") in found

@@ -43,3 +43,12 @@ def test_protobuf_traps_are_pinned_below_the_breaking_releases():
     assert pins["protobuf"].startswith("5.")
     assert tuple(map(int, pins["ydf"].split(".")[:2])) < (0, 16)
     assert tuple(map(int, pins["tensorflow-metadata"].split(".")[:2])) < (1, 18)
+
+
+def test_test_only_pins_stay_apart_from_the_lock():
+    """requirements-test.txt (installed --no-deps) pins keras-hub and what it imports, never TensorFlow's kin."""
+    extra = parse((CHECKOUT / "requirements-test.txt").read_text().splitlines())
+    assert extra["keras-hub"] == "0.32.0"
+    assert not set(extra) & set(lock()), "a test-only package is in the lock too"
+    assert not {n for n in extra if n.startswith(("tensorflow", "keras-"))} - {"keras-hub"}, extra
+    assert "--no-deps -r requirements-test.txt" in (CHECKOUT / "Makefile").read_text()

@@ -23,6 +23,17 @@ def backends(text: str) -> str:
     return ",".join(chosen)
 
 
+def seconds(text: str) -> str:
+    """argparse type: a folder's time budget in seconds (more than 0, at most a day), as the harness takes it."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 86400 or not text.replace(".", "", 1).isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds, more than 0 and at most 86400")
+    return text
+
+
 def build_parser(prog: str) -> argparse.ArgumentParser:
     """The verify parser (setup-node shares it for --help and its two options)."""
     if prog.endswith("setup-node"):
@@ -43,6 +54,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--backends", type=backends, default=",".join(BACKENDS), help="default: cpu,wasm")
     parser.add_argument("--json", action="store_true", help="print one JSON report instead of the table")
     parser.add_argument("--no-report", action="store_true", help="do not write parity-report.json (which `serve` shows)")
+    parser.add_argument("--timeout", type=seconds, metavar="SECONDS", help="seconds each model folder may take on all "
+                        "its backends (default 300); a folder past it is a failed row, the others are still checked")
     parser.add_argument("--explain", action="store_true",
                         help="for each failing check, name the first graph node or layer whose tf.js output departs from "
                         "TensorFlow's on the failing golden (needs the model each folder was exported from)")
@@ -60,7 +73,7 @@ def harness_args(args: argparse.Namespace) -> list[str]:
         if not folder.is_dir():
             raise UserError(f"{folder}: no such folder (export a model first: `tfjs-bridge export MODEL`)")
     return [*map(str, dirs), "--backends", args.backends, *(["--json"] if args.json else []),
-            *(["--no-report"] if args.no_report else [])]
+            *(["--no-report"] if args.no_report else []), *(["--timeout", args.timeout] if args.timeout else [])]
 
 
 def model_folders(dirs: list[Path]) -> dict[str, Path]:

@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // tfjs-bridge-verify: check that tf.js predicts what Python predicted for exported model folders.
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { BACKENDS, formatTable, tf, verifyDirs } from './node/harness.js';
+import { formatTable } from './js/table.js';
+import { BACKENDS, DEFAULT_TIMEOUT_S, verifyDirs } from './node/isolate.js';
 import { discoverModels, isModelFolder } from './node/load.js';
 
-const USAGE = `usage: tfjs-bridge-verify [DIR ...] [--backends ${BACKENDS.join(',')}] [--json] [--json-out FILE] [--no-report] [--help] [--version]
+// The tf.js the folders' workers run, read without importing it here (this thread never runs a model).
+const TFJS_VERSION = createRequire(import.meta.url)('@tensorflow/tfjs/package.json').version;
+
+const USAGE = `usage: tfjs-bridge-verify [DIR ...] [--backends ${BACKENDS.join(',')}] [--json] [--json-out FILE] [--no-report] [--timeout SECONDS] [--help] [--version]
 
 Run each model folder's goldens.json on tf.js backends in Node and compare with the Python outputs.
 Each DIR is a model folder (holding metadata.json) or a folder of model folders; default: web_models.
@@ -16,6 +21,8 @@ Each DIR is a model folder (holding metadata.json) or a folder of model folders;
   --json           print one JSON object {verified_at, tfjs, rows} instead of the table
   --json-out FILE  also write that JSON object to FILE (what \`tfjs-bridge verify --explain\` reads)
   --no-report      do not write parity-report.json into each folder of model folders
+  --timeout S      seconds each model folder may take on all its backends (default ${DEFAULT_TIMEOUT_S}); a folder
+                   past it is a failed row, the others are still checked (each folder runs in its own worker)
   --help           show this help
   --version        show the version
 
@@ -37,6 +44,7 @@ try {
       json: { type: 'boolean', default: false },
       'json-out': { type: 'string' },
       'no-report': { type: 'boolean', default: false },
+      timeout: { type: 'string', default: String(DEFAULT_TIMEOUT_S) },
       help: { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
     },
@@ -59,6 +67,10 @@ if (options.version) {
 const backends = options.backends.split(',').filter(Boolean);
 const unknown = backends.filter((b) => !BACKENDS.includes(b));
 if (unknown.length || !backends.length) fail(`unknown backend '${unknown.join(',')}': choose from ${BACKENDS.join(', ')}`);
+const timeoutS = Number(options.timeout);
+if (!/^\d+(\.\d+)?$/.test(options.timeout) || !(timeoutS > 0) || timeoutS > 86400) {
+  fail(`--timeout ${options.timeout}: give seconds, more than 0 and at most 86400`);
+}
 
 // Each DIR is a model folder itself or a folder of them; only the latter get a parity-report.json.
 const HOW = 'export one with `tfjs-bridge export MODEL`';
@@ -76,11 +88,11 @@ if (!targets.some((t) => t.models.length)) {
 const verifiedAt = new Date().toISOString();
 const rows = [];
 for (const target of targets) {
-  const found = await verifyDirs(target.models, backends);
+  const found = await verifyDirs(target.models, backends, { timeoutS });
   rows.push(...found);
   // The web app shows each model's last parity status from this file (GET /api/models).
   if (!target.single && !options['no-report']) {
-    const report = { verified_at: verifiedAt, tfjs: tf.version.tfjs, rows: found };
+    const report = { verified_at: verifiedAt, tfjs: TFJS_VERSION, rows: found };
     await writeFile(path.join(target.dir, 'parity-report.json'), `${JSON.stringify(report, null, 1)}\n`);
   }
 }
@@ -94,12 +106,8 @@ function summary() {
   return `${failed} of ${rows.length} checks did not pass: ${unsupported} unsupported by tf.js (not parity failures)`
     + (rest ? `, ${rest} FAILED` : '');
 }
-const report = JSON.stringify({ verified_at: verifiedAt, tfjs: tf.version.tfjs, rows });
+const report = JSON.stringify({ verified_at: verifiedAt, tfjs: TFJS_VERSION, rows });
 if (options['json-out']) await writeFile(options['json-out'], `${report}\n`);
-if (options.json) {
-  console.log(report);
-} else {
-  console.log(formatTable(rows));
-  console.log(`\n${summary()}`);
-}
-process.exit(failed ? 1 : 0);
+// Exit once stdout is drained: process.exit right after writing cut piped output at 64 KiB.
+const text = options.json ? `${report}\n` : `${formatTable(rows)}\n\n${summary()}\n`;
+process.stdout.write(text, () => process.exit(failed ? 1 : 0));

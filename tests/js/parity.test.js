@@ -83,6 +83,19 @@ describe('parity arithmetic', () => {
     assert.equal(describeFailure(new Error('FusedConv2D only supports rank-1 bias'), 'wasm').unsupported,
       'tf.js wasm: FusedConv2D only supports rank-1 bias');
     assert.equal(describeFailure(new Error('weights.bin: sha256 mismatch'), 'cpu').unsupported, undefined);
+    // The messages tf.js 4.22 gave on the issue-18 families, each labelled with what tf.js lacks.
+    const labelled = {
+      'Activation _fusedhardswish has not been implemented for the CPU backend': "tf.js CPU has no fused '_fusedhardswish' activation",
+      "Cannot read properties of undefined (reading 'backend')": 'tf.js wasm bug: a tensor is read after it was disposed (While loops over TensorLists)',
+      'Integer division by zero': 'tf.js wasm bug: divide by zero inside a kernel (masked While loops)',
+      'RuntimeError: Aborted(). Build with -sASSERTIONS for more info.': 'tf.js wasm aborted inside WebAssembly (out of its memory, or an internal error)',
+      'Input 0 is incompatible with layer conv_preds: expected ndim=4, found ndim=2':
+        "tfjs-layers gives layer 'conv_preds' a rank-2 input where Keras gives rank 4 (a layer option tfjs-layers ignores)",
+      'Unknown layer: RandomRotation': "tfjs-layers has no 'RandomRotation'",
+    };
+    for (const [message, label] of Object.entries(labelled)) assert.equal(describeFailure(new Error(message), 'wasm').unsupported, label);
+    // A timed-out folder or a worker crash of unknown cause is a failure, not a tf.js limitation.
+    assert.equal(describeFailure('timed out after 120 s (--timeout)', 'cpu').unsupported, undefined);
   });
 });
 

@@ -354,6 +354,45 @@ def complex_output(folder):
     return save_module(tf.Module(), folder, "complex_output", {"serving_default": serve})
 
 
+# keras-hub models at tiny configs (random weights, nothing downloaded): dict inputs (token_ids, padding_mask,
+# segment_ids) and dict outputs, through the .keras file (loaded with --custom-objects keras_hub) and through
+# model.export() (a SavedModel whose signature the converter keys 'token_ids:0').
+HUB_TEXT = {"vocabulary_size": 50, "num_layers": 1, "num_heads": 2, "hidden_dim": 8, "intermediate_dim": 16,
+            "max_sequence_length": 8}
+HUB_KERAS = {"auto": ["--custom-objects", "keras_hub"]}
+
+
+def keras_hub_model(name: str, build: Callable, form: str) -> Callable[[Path], Path]:
+    """A case builder: the keras-hub model build(keras_hub) saved as a .keras file or with model.export()."""
+    def save(folder: Path) -> Path:
+        keras()  # seeds the weights
+        model = build(quiet_import("keras_hub"))
+        if form == "keras":
+            path = folder / f"{name}.keras"
+            model.save(path)
+            return path
+        path = folder / name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.export(str(path), verbose=False)
+        return path
+    return save
+
+
+HUB_MODELS = {
+    "bert": ("keras-hub BertBackbone (dict in and out)", lambda hub: hub.models.BertBackbone(**HUB_TEXT)),
+    "gpt2": ("keras-hub GPT2Backbone (dict in)", lambda hub: hub.models.GPT2Backbone(**HUB_TEXT)),
+    "vit": ("keras-hub ViTBackbone (16x16 images)", lambda hub: hub.models.ViTBackbone(
+        image_shape=(16, 16, 3), patch_size=4, num_layers=1, num_heads=2, hidden_dim=8, mlp_dim=16)),
+}
+# ViT's MLP uses exact gelu (erfc), which tf.js 4.22 does not implement: refused until a rewrite rule covers it.
+HUB_REFUSED = {"vit": {"auto": "Erfc"}}
+HUB_CASES = [
+    Case(f"{name}_{form}", f"{label}, {'.keras' if form == 'keras' else 'model.export()'}",
+         keras_hub_model(name, build, form), HUB_KERAS if form == "keras" else {"auto": []}, HUB_REFUSED.get(name, {}))
+    for name, (label, build) in HUB_MODELS.items() for form in ("keras", "export")
+]
+
 CASES = [
     Case("mobilenetv2", "CNN: MobileNetV2 (32x32, alpha 0.35)", mobilenetv2, CNN_EXPORTS),
     Case("resnet", "CNN: ResNet (6 residual blocks)", resnet, CNN_EXPORTS),
@@ -379,6 +418,7 @@ CASES = [
     Case("control_flow", "tf.cond + tf.while_loop", control_flow),
     Case("gelu_exact", "Dense with exact gelu", gelu_exact, BOTH, refused={"graph": "Erfc"}),
     Case("complex_output", "complex64 output (rfft)", complex_output, refused={"auto": "complex64"}),
+    *HUB_CASES,
 ]
 
 # What tf.js 4.22 itself cannot run, by what its failure says: (name shown in the support table, test on a row).
@@ -402,4 +442,5 @@ EXPECTED_LIMITS = {
     ("transformer-auto", "wasm"): "einsum",
     ("string_lookup-auto", "cpu"): "lookup-shape",
     ("string_lookup-auto", "wasm"): "lookup-shape",
+    **{(f"{m}_{form}-auto", "wasm"): "einsum" for m in ("bert", "gpt2") for form in ("keras", "export")},
 }

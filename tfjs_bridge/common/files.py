@@ -172,6 +172,6 @@ def npy_shape(path: Path, what: str, limit: int) -> tuple[tuple, str]:
     if count * dtype.itemsize != size - offset:
         raise UserError(f"{what} {path}: header says shape {list(shape)} ({count * dtype.itemsize:,} bytes), "
                         f"the file holds {size - offset:,}")
-    if not shape or shape[0] == 0:
+    if shape and shape[0] == 0:  # a 0-d array is one value, for a model's scalar input
         raise UserError(f"{what} {path}: holds no rows (shape {list(shape)})")
     return shape, str(dtype)

@@ -123,6 +123,16 @@ export async function readGoldens(io, meta, schema) {
   return goldens;
 }
 
+/**
+ * The key of model.json's signature for a metadata.json tensor name, or undefined: the converter keys a SavedModel's
+ * signature inputs by tensor name ('padding_mask:0') where the signature's own name is 'padding_mask', so each form
+ * finds the other.
+ */
+export function signatureKey(keys, name) {
+  const candidates = [name, `${name}:0`, name.replace(/:0$/, '')];
+  return candidates.find((key) => Object.hasOwn(keys ?? {}, key));
+}
+
 /** Check model.json's manifest is well formed and names exactly the shards metadata.json records. */
 function checkManifest(modelJson, meta, where) {
   const manifest = modelJson.weightsManifest;
@@ -135,7 +145,7 @@ function checkManifest(modelJson, meta, where) {
   for (const p of named) if (!recorded.has(p)) throw new Error(`${where('metadata.json')}: does not list shard ${p} that model.json names`);
   for (const p of recorded) if (!named.has(p)) throw new Error(`${where('metadata.json')}: lists shard ${p} that model.json does not name`);
   const inputs = modelJson.signature?.inputs;
-  const stray = inputs && meta.inputs.find((spec) => !(spec.name in inputs));
+  const stray = inputs && meta.inputs.find((spec) => signatureKey(inputs, spec.name) === undefined);
   if (stray) throw new Error(`${where('metadata.json')}: input '${stray.name}' is not an input of model.json (${Object.keys(inputs)})`);
 }
 

@@ -19,3 +19,11 @@ export function rowCells(r) {
 export function tableCells(rows) {
   return { header: HEADER, body: rows.map(rowCells) };
 }
+
+/** Fixed-width text table of the shared cells, columns two spaces apart (the Python tests split on that). */
+export function formatTable(rows) {
+  const { header, body } = tableCells(rows);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
