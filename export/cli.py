@@ -17,6 +17,20 @@ FORMATS = ("auto", "graph", "layers", "both")
 MAX_SHARD_BYTES = 1024 * 1024 * 1024  # the schema's x-limits "weights": a bigger shard no reader accepts
 MAX_GOLDEN_BYTES = 1024 * 1024 * 1024
 MAX_MODEL_BYTES = 64 * 1024**3  # a model file is the user's own: bounded only against devices that never end
+# export/compat/'s rules, in the order they run (kept here so that --help answers without importing TensorFlow;
+# tests/export/test_compat_rules.py checks it against the package)
+RULE_NAMES = ("inline-calls", "grouped-conv", "erfc", "einsum", "fused-bias", "fused-activation")
+
+
+def compat_rules(text: str) -> tuple:
+    """--compat's value as rule names: all, none, or a comma-separated list of known rules."""
+    if text in ("all", "none"):
+        return RULE_NAMES if text == "all" else ()
+    names = tuple(n.strip() for n in text.split(","))
+    unknown = [n for n in names if n not in RULE_NAMES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown rule {unknown[0]!r} (known: all, none, {', '.join(RULE_NAMES)})")
+    return names
 
 
 def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
@@ -57,6 +71,9 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
     parser.add_argument("--kind", choices=("classification", "regression"),
                         help="for model files: whether argmax agreement is checked (default: classification "
                         "when the output is [batch, k>=2])")
+    parser.add_argument("--compat", type=compat_rules, default="all", metavar="all|none|RULE[,RULE]",
+                        help="the compatibility rules the graph format may apply where the graph needs them "
+                        f"(default: all: {', '.join(RULE_NAMES)}); none converts the graph as the converter alone does")
     parser.add_argument("--name", help="output folder name (one model, one format)")
     parser.add_argument("--verify", action="store_true", help="then check every exported folder in Node (cpu and wasm), "
                         "as `tfjs-bridge verify` does; exit 1 if any check fails")
@@ -132,16 +149,21 @@ def read_vocabulary(path: Path) -> list[str]:
     return words
 
 
+def rules_cell(meta: dict) -> str:
+    """The compatibility rules a folder's graph got, as 'rule×count' (or '-')."""
+    return " ".join(f"{r['rule']}×{r['count']}" for r in meta.get("compat", [])) or "-"
+
+
 def print_table(metas: list[dict], seconds: list[float], out: Path) -> None:
     """Fixed-width summary of what was written."""
-    header = ("model", "format", "keras", "quant", "inputs", "bytes", "vs f32", "goldens", "s", "folder")
+    header = ("model", "format", "keras", "quant", "inputs", "bytes", "vs f32", "goldens", "rules", "s", "folder")
     rows = []
     for meta, took in zip(metas, seconds):
         b, quant = meta["bytes"], meta["quantization"]
         rows.append((meta["name"], meta["format"], meta["source"]["keras"] or "-", quant["dtype"] if quant else "-",
                      " ".join(f"{s['name']}{s['shape']}" for s in meta["inputs"]), f"{b['on_disk']:,}",
                      f"{b['on_disk'] / b['float32']:.2f}" if b["float32"] else "-", str(meta["goldens"]["count"]),
-                     f"{took:.1f}", str(out / meta["name"])))
+                     rules_cell(meta), f"{took:.1f}", str(out / meta["name"])))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -165,7 +187,8 @@ def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
                            tags=args.tags.split(",") if args.tags else None)
         if args.vocabulary is not None:
             source.run["vocabulary"] = read_vocabulary(args.vocabulary)
-        for meta in export_source(source, args.out, ExportOptions(args.format, qmap, args.shard_size, folder=args.name)):
+        for meta in export_source(source, args.out, ExportOptions(args.format, qmap, args.shard_size, folder=args.name,
+                                                                    rules=args.compat)):
             metas.append(meta)
             seconds.append(time.perf_counter() - started)
             if "accuracy" in meta:
