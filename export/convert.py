@@ -273,7 +273,7 @@ def write_folder(source: Source, out_root: Path, name: str, fmt: str, options: E
         write_json(tmp / schema.GOLDENS, goldens)
         meta = build_metadata(source, name, fmt, used, qmap, goldens, tmp)
         if applied:  # in the pass's order; absent when no rule matched (such folders are as before the pass)
-            meta["compat"] = [{"rule": rule, "count": applied[rule]} for rule in compat.NAMES if rule in applied]
+            meta["compat"] = [{"rule": rule, "count": count} for rule, count in applied.items()]
         if qmap and source.evaluate is not None:
             meta["accuracy"] = quantized_accuracy(source, tmp, options.flavour)
         schema.validate(goldens, schema.GOLDENS)

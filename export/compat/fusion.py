@@ -7,6 +7,7 @@ import numpy as np
 
 from tfjs_bridge.common.quiet import tf
 from tfjs_bridge.export.compat import graph
+from tfjs_bridge.export.ops import FUSABLE_ACTIVATIONS
 
 # fused op → the plain op it extends, and the attributes the plain op takes
 PLAIN = {
@@ -14,8 +15,7 @@ PLAIN = {
     "FusedDepthwiseConv2dNative": ("DepthwiseConv2dNative", ("T", "strides", "padding", "explicit_paddings", "dilations", "data_format")),
     "_FusedMatMul": ("MatMul", ("T", "transpose_a", "transpose_b")),
 }
-# Activations every tf.js backend fuses (tfjs-backend-cpu applyActivation, tfjs-backend-wasm FusableActivation).
-FUSABLE = frozenset({"relu", "relu6", "elu", "prelu", "leakyrelu", "sigmoid"})
+FUSABLE = FUSABLE_ACTIVATIONS  # what every tf.js backend runs fused (export/ops.py)
 
 
 def fused_ops(node) -> list[str]:
