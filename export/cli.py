@@ -19,7 +19,7 @@ MAX_GOLDEN_BYTES = 1024 * 1024 * 1024
 MAX_MODEL_BYTES = 64 * 1024**3  # a model file is the user's own: bounded only against devices that never end
 # export/compat/'s rules, in the order they run (kept here so that --help answers without importing TensorFlow;
 # tests/export/test_compat_rules.py checks it against the package)
-RULE_NAMES = ("inline-calls", "grouped-conv", "erfc", "einsum", "fused-bias", "fused-activation")
+RULE_NAMES = ("unroll-rnn", "inline-calls", "grouped-conv", "erfc", "einsum", "fused-bias", "fused-activation")
 
 
 def compat_rules(text: str) -> tuple:

@@ -220,9 +220,11 @@ def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions
     if source.saved_model is not None:
         return None, convert_graph(source.saved_model, out_dir, qmap, shard_size, source.signature, source.tags, rules)
     model = source.keras_model if source.keras_model is not None else source.layers_model(options.flavour)
+    applied = {}
+    saved = compat.apply_keras(model, rules, applied)
     with tempfile.TemporaryDirectory() as tmp:
-        save_keras_as_saved_model(model, source.io, Path(tmp) / "saved_model")
-        applied = convert_graph(Path(tmp) / "saved_model", out_dir, qmap, shard_size, rules=rules)
+        save_keras_as_saved_model(saved, source.io, Path(tmp) / "saved_model")
+        applied.update(convert_graph(Path(tmp) / "saved_model", out_dir, qmap, shard_size, rules=rules))
     return keras_flavour(model), applied
 
 

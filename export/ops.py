@@ -10,8 +10,9 @@ from pathlib import Path
 KERNELS_FILE = Path(__file__).with_name("tfjs_kernels.json")
 # Where an op tf.js lacks has a stand-in the user can choose in the model.
 OP_FIXES = {
-    "Erfc": "exact gelu computes erfc: use gelu(approximate=True)",
-    "Einsum": "EinsumDense and MultiHeadAttention compute einsum: run the model on cpu or webgl",
+    "Erfc": "exact gelu computes erfc: the erfc rule writes it as 1 - erf (--compat all, the default)",
+    "Einsum": "EinsumDense and MultiHeadAttention compute einsum: the einsum rule rewrites two-operand einsums "
+              "with known sizes (--compat all, the default); otherwise run the model on cpu or webgl",
 }
 
 

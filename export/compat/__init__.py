@@ -3,7 +3,8 @@ every tf.js backend run it (tf.js gaps the converter passes on: ops it lacks, ke
 no backend runs). Like tensorflowjs's own converters/ passes, each rule is one module, GraphDef in, GraphDef out,
 whose docstring says the pattern, its conditions, which backend needs it and why.
 
-Two stages, in this order (RULES): "frozen" rules rewrite the frozen graph before the converter's op check and
+Three stages, in this order (RULES): "keras" rules rebuild a Keras model before it is saved as the SavedModel
+the converter reads (a loop exists as a loop only once saved); "frozen" rules rewrite the frozen graph before the converter's op check and
 grappler passes (so the op check sees tf.js ops, and grappler folds the new constants); "optimized" rules
 rewrite the converter's optimized graph (its fusions exist only there) before the weights are extracted.
 A graph no rule matches is left untouched, byte for byte.
@@ -12,11 +13,11 @@ A graph no rule matches is left untouched, byte for byte.
 import contextlib
 
 from tfjs_bridge.common.quiet import quiet_import, tf
-from tfjs_bridge.export.compat import einsum, erfc, fused_activation, fused_bias, graph, grouped_conv, inline_calls
+from tfjs_bridge.export.compat import einsum, erfc, fused_activation, fused_bias, graph, grouped_conv, inline_calls, unroll_rnn
 
 # The visible order: inlining first (it exposes grouped convolutions), the fused-bias rule before
 # fused-activation (a bias it cannot make rank 1 takes the fusion apart, activation included).
-RULES = (inline_calls, grouped_conv, erfc, einsum, fused_bias, fused_activation)
+RULES = (unroll_rnn, inline_calls, grouped_conv, erfc, einsum, fused_bias, fused_activation)
 NAMES = tuple(rule.NAME for rule in RULES)
 
 
@@ -36,6 +37,16 @@ def apply(graph_def, stage: str, enabled: tuple, applied: dict):
             applied[rule.NAME] = applied.get(rule.NAME, 0) + count
             changed = True
     return result if changed else graph_def
+
+
+def apply_keras(model, enabled: tuple, applied: dict):
+    """The "keras" stage's enabled rules applied in order to a Keras model (the model itself when none matched)."""
+    for rule in RULES:
+        if rule.STAGE == "keras" and rule.NAME in enabled:
+            model, count = rule.rewrite(model)
+            if count:
+                applied[rule.NAME] = applied.get(rule.NAME, 0) + count
+    return model
 
 
 def as_graph(graph_def):

@@ -75,6 +75,13 @@ def hard_swish_model(k):
     return with_biases(k.Model(x, k.layers.GlobalAveragePooling2D(name="pool")(h), name="hard_swish"))
 
 
+def lstm_model(k):
+    """Embedding + LSTM over 6 token ids: Keras's While loop over a TensorList."""
+    tokens = k.Input((6,), dtype="int32", name="tokens")
+    h = k.layers.LSTM(4, name="lstm")(k.layers.Embedding(10, 3, name="embedding")(tokens))
+    return k.Model(tokens, k.layers.Dense(2, name="out")(h), name="lstm")
+
+
 def plain_model(k):
     """Dense + relu: no rule matches."""
     x = k.Input((5,), name="x")
@@ -99,6 +106,7 @@ CASES = {
     "attention": (attention_model, "einsum", ("wasm", "Kernel 'Einsum' not registered for backend 'wasm'")),
     "residual": (residual_model, "fused-bias", ("wasm", "FusedConv2D only supports rank-1 bias but got rank 4")),
     "hard_swish": (hard_swish_model, "fused-activation", ("cpu", "Activation _fusedhardswish has not been implemented")),
+    "lstm": (lstm_model, "unroll-rnn", ("wasm", "reading 'backend'")),
 }
 
 
@@ -217,3 +225,7 @@ def test_export_time_check_sees_fused_activations(exports):
     gaps = kernel_gaps(out / "hard_swish-without" / "model.json")
     assert any("'_FusedHardSwish' fused into _FusedConv2D" in line for line in gaps), gaps
     assert not kernel_gaps(out / "hard_swish-with" / "model.json")
+    assert kernel_gaps(out / "attention-without" / "model.json") == [
+        "tf.js has no 'Einsum' kernel on wasm (EinsumDense and MultiHeadAttention compute einsum: the einsum rule "
+        "rewrites two-operand einsums with known sizes (--compat all, the default); otherwise run the model on cpu or webgl)"]
+    assert not kernel_gaps(out / "attention-with" / "model.json")
