@@ -47,13 +47,15 @@ def target(sizes: list) -> list | None:
     return [-1 if s is None else s for s in sizes]
 
 
-def operand(graph_def, nodes, base, ref, letters, order, merged, p, dtype) -> str:
-    """ref transposed to order's letters and reshaped to merged (a list of letter groups); return the new ref."""
+def operand(graph_def, nodes, base: str, ref: str, letters: str, merged: list, p: dict, dtype) -> str:
+    """ref (axes named by letters) transposed to the order of merged's letter groups, and reshaped so that each
+    group is one axis (an empty group: an axis of 1); return the new ref."""
+    order = [c for g in merged for c in g]
     if list(letters) != order:
         perm = graph.const(graph_def, nodes, f"{base}/perm", [letters.index(c) for c in order], tf.int32)
         ref = graph.add(graph_def, nodes, f"{base}/transpose", "Transpose", [ref, perm], T=dtype,
                         Tperm=graph.type_attr(tf.int32)).name
-    if len(merged) != len(order):
+    if any(len(g) != 1 for g in merged):
         shape = graph.const(graph_def, nodes, f"{base}/shape", target([product([p["size"].get(c) for c in g]) for g in merged]), tf.int32)
         ref = graph.add(graph_def, nodes, f"{base}/reshape", "Reshape", [ref, shape], T=dtype,
                         Tshape=graph.type_attr(tf.int32)).name
@@ -74,8 +76,8 @@ def rewrite_one(graph_def, nodes, node, p) -> None:
     dtype, base = node.attr["T"], node.name
     batch, lfree, contract, rfree = p["batch"], p["lfree"], p["contract"], p["rfree"]
     keep = [[c] for c in batch]
-    x = operand(graph_def, nodes, f"{base}/a", node.input[0], p["a"], batch + lfree + contract, keep + [lfree, contract], p, dtype)
-    y = operand(graph_def, nodes, f"{base}/b", node.input[1], p["b"], batch + contract + rfree, keep + [contract, rfree], p, dtype)
+    x = operand(graph_def, nodes, f"{base}/a", node.input[0], p["a"], keep + [lfree, contract], p, dtype)
+    y = operand(graph_def, nodes, f"{base}/b", node.input[1], p["b"], keep + [contract, rfree], p, dtype)
     false = tf.compat.v1.AttrValue(b=False)
     mm = graph.add(graph_def, nodes, f"{base}/matmul", "BatchMatMulV2", [x, y], T=dtype, adj_x=false, adj_y=false).name
     letters = batch + lfree + rfree

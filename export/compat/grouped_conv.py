@@ -41,8 +41,8 @@ def split_conv(graph_def, nodes, node, g: int) -> None:
     dtype, base = node.attr["T"], node.name
     attrs = dict(node.attr.items())
     pieces = []
-    for i, (ref, axis) in enumerate(((node.input[0], 3), (node.input[1], 3))):
-        dim = graph.const(graph_def, nodes, f"{base}/split_axis_{i}", axis, tf.int32)
+    for i, ref in enumerate(node.input[:2]):  # the input's channels and the filter's output channels: axis 3 of both
+        dim = graph.const(graph_def, nodes, f"{base}/split_axis_{i}", 3, tf.int32)
         pieces.append(graph.add(graph_def, nodes, f"{base}/split_{i}", "Split", [dim, ref], T=dtype,
                                 num_split=tf.compat.v1.AttrValue(i=g)).name)
     convs = [graph.add(graph_def, nodes, f"{base}/group_{k}", "Conv2D", [f"{pieces[0]}:{k}", f"{pieces[1]}:{k}"], **attrs).name

@@ -39,7 +39,7 @@ def output_offset(op: str, attrs, arg: str, index: int) -> int | None:
 def inlinable(fn) -> bool:
     """Whether a function's body can be copied into the graph as it is."""
     for node in fn.node_def:
-        if node.op in CALLS or "Resource" in node.op or node.op.startswith("VarHandle"):
+        if node.op in CALLS or "Resource" in node.op or "Variable" in node.op or node.op == "VarHandleOp":
             return False
         if any(value.placeholder for value in node.attr.values()):
             return False

@@ -196,6 +196,8 @@ def test_one_minus_erf_error_bound():
     ("acbe,aecd->abcd", [None, 2, 5, 5], [None, 5, 2, 4]),  # attention-weighted values
     ("abcd,cde->abe", [None, 5, 2, 4], [2, 4, 8]),  # output projection
     ("ij,jk->ik", [3, 4], [4, 2]),
+    ("ab,c->abc", [None, 3], [4]),                  # an outer product: nothing contracted
+    ("bij,bjk->bki", [None, 3, 4], [None, 4, 2]),   # batch axes on both sides, result transposed
 ])
 def test_einsum_rewrite_computes_what_einsum_computes(equation, a, b):
     rng = np.random.default_rng(0)
