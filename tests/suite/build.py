@@ -19,13 +19,14 @@ RESULTS = "exports.json"
 
 
 def export(source: Path, out: Path, folder: str, args: list[str]) -> dict:
-    """Run `tfjs-bridge export` in process; its exit code and stderr lines."""
-    from tfjs_bridge.export.cli import main
+    """Run `tfjs-bridge export` in process, through the dispatcher (so auto exports are decided by proof in tf.js);
+    its exit code and stderr lines."""
+    from tfjs_bridge.cli import run
 
     err = io.StringIO()
     started = time.perf_counter()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main([str(source), "--out", str(out), "--name", folder, *args])
+        code = run("export", [str(source), "--out", str(out), "--name", folder, *args])
     return {"folder": folder, "args": args, "exit": code, "stderr": err.getvalue().splitlines(),
             "seconds": round(time.perf_counter() - started, 1)}
 
