@@ -94,8 +94,8 @@ def export_proven(source: Source, out_root: Path, options: ExportOptions, prove)
     goldens = goldens_document(source)
     check_goldens(goldens)
     name = options.folder or base_name(source)
-    Path(out_root).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{name}.candidates-", dir=out_root) as tmp:
+    # Candidates are staged apart from out_root: only the chosen one is swapped in there, atomically, as always.
+    with tempfile.TemporaryDirectory(prefix=f"tfjs-bridge-{name}-candidates-") as tmp:
         staging, tried = Path(tmp), []
         if source.natural_format() == "layers":
             layers = try_layers(source, staging, name, options, goldens, prove)
