@@ -45,8 +45,14 @@ def hard_swish(graph_def, nodes, name, x, dtype) -> None:
 
 def gelu(graph_def, nodes, name, x, dtype, exact: bool) -> None:
     """0.5·x·(1 + erf(x/√2)) or 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), its last Mul named name."""
-    c = lambda tag, v: graph.const(graph_def, nodes, f"{name}/{tag}", v, dtype.type)  # noqa: E731
-    op = lambda tag, kind, *ins: graph.add(graph_def, nodes, f"{name}/{tag}", kind, list(ins), T=dtype).name  # noqa: E731
+    def c(tag: str, value: float) -> str:
+        """A scalar constant of the activation."""
+        return graph.const(graph_def, nodes, f"{name}/{tag}", value, dtype.type)
+
+    def op(tag: str, kind: str, *inputs: str) -> str:
+        """One op of the activation."""
+        return graph.add(graph_def, nodes, f"{name}/{tag}", kind, list(inputs), T=dtype).name
+
     if exact:
         inner = op("erf", "Erf", op("scale", "Mul", x, c("rsqrt2", 1 / math.sqrt(2))))
     else:

@@ -231,3 +231,36 @@ def test_export_time_check_sees_fused_activations(exports):
         "tf.js has no 'Einsum' kernel on wasm (EinsumDense and MultiHeadAttention compute einsum: the einsum rule "
         "rewrites two-operand einsums with known sizes (--compat all, the default); otherwise run the model on cpu or webgl)"]
     assert not kernel_gaps(out / "attention-with" / "model.json")
+
+
+ACTIVATIONS = {
+    "GeluExact": lambda z: tf.nn.gelu(z, approximate=False), "GeluApproximate": lambda z: tf.nn.gelu(z, approximate=True),
+    "Tanh": tf.tanh, "_FusedHardSwish": lambda z: z * tf.nn.relu6(z + 3) / 6, "LeakyRelu": lambda z: tf.nn.leaky_relu(z, 0.2),
+}
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("keep_bias", [True, False])
+def test_unfused_activation_computes_what_was_fused(activation, keep_bias):
+    """A _FusedMatMul [BiasAdd, activation] taken apart (with its bias kept fused, or as MatMul + AddV2) computes
+    the activation TensorFlow names (what oneDNN's remapper fuses: hard-swish, both gelus, tanh, leaky relu)."""
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.normal(size=s).astype(np.float32) * 3 for s in ((4, 3), (3, 5), (5,)))
+    g = tf.Graph()
+    with g.as_default():
+        tf.identity(tf.nn.bias_add(tf.matmul(tf.compat.v1.placeholder(tf.float32, [None, 3], name="x"), w), b), name="out")
+    graph_def = g.as_graph_def()
+    nodes = graph.by_name(graph_def)
+    matmul, bias_add = (next(n for n in graph_def.node if n.op == op) for op in ("MatMul", "BiasAdd"))
+    fused = graph.add(graph_def, nodes, "fused", "_FusedMatMul", [*matmul.input, bias_add.input[1]], **dict(matmul.attr.items()))
+    fused.attr["fused_ops"].list.s[:] = [b"BiasAdd", activation.encode()]
+    fused.attr["num_args"].i, fused.attr["leakyrelu_alpha"].f = 1, 0.2
+    nodes["out"].input[0] = "fused"
+    fusion.unfuse(graph_def, nodes, fused, keep_bias=keep_bias)
+    if keep_bias:
+        assert fusion.fused_ops(nodes["fused/biased"]) == ["BiasAdd"]
+    else:
+        assert "_FusedMatMul" not in {n.op for n in graph_def.node}
+    if not keep_bias:  # TensorFlow's CPU kernels run a plain MatMul + AddV2 graph (a fused one needs the remapper)
+        run = tf.compat.v1.wrap_function(lambda: tf.graph_util.import_graph_def(graph_def, {"x:0": tf.constant(x)}, ["out:0"], name=""), [])
+        np.testing.assert_allclose(run()[0].numpy(), ACTIVATIONS[activation](x @ w + b).numpy(), rtol=1e-5, atol=2e-6)
