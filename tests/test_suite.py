@@ -137,3 +137,11 @@ def test_custom_layer_needs_its_module(records, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "Could not locate class 'ScaledTanh'" in result.stderr and "--custom-objects" in result.stderr
+
+
+def test_application_goldens_tell_images_apart():
+    """A deep CNN with random weights can give every image the same output, and parity would then prove little."""
+    for folder in ("mobilenet_v1-auto", "mobilenetv3small-auto", "efficientnetb0-auto", "convnexttiny-auto"):
+        out = next(iter(goldens(folder)["outputs"].values()))
+        probs = np.asarray(out["values"]).reshape(out["shape"])
+        assert probs.std(axis=0).mean() > 0.01 and len(set(probs.argmax(axis=1))) > 1, (folder, probs.std(axis=0))
