@@ -30,10 +30,19 @@ CAUSES = (
 )
 
 
+def why(row: dict) -> str:
+    """What went wrong in a failing row: its error, or the parity it missed."""
+    if row.get("error"):
+        return row["error"]
+    diff, tolerance = row.get("maxAbsDiff"), row.get("tolerance")
+    if diff is not None and tolerance is not None and diff > tolerance:
+        return f"max |Δ| {diff:.1e} > tolerance {tolerance:.0e}"
+    return f"argmax agreement {row.get('argmaxAgreement')}, leaked tensors {row.get('leakedTensors')}"
+
+
 def failures(rows: list[dict]) -> list[str]:
     """One line per failing row: the backend and what went wrong."""
-    return [f"{r['backend']}: {r.get('error') or 'max |Δ| {:.1e} > tolerance {:.0e}'.format(r.get('maxAbsDiff', float('nan')), r.get('tolerance', 0))}"
-            for r in rows if not r.get("pass")]
+    return [f"{row['backend']}: {why(row)}" for row in rows if not row.get("pass")]
 
 
 def missing_rules(messages: list[str], rules: tuple) -> tuple:
