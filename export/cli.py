@@ -18,6 +18,20 @@ FORMATS = ("auto", "graph", "layers", "both")
 MAX_SHARD_BYTES = 1024 * 1024 * 1024  # the schema's x-limits "weights": a bigger shard no reader accepts
 MAX_GOLDEN_BYTES = 1024 * 1024 * 1024
 MAX_MODEL_BYTES = 64 * 1024**3  # a model file is the user's own: bounded only against devices that never end
+# export/compat/'s rules, in the order they run (kept here so that --help answers without importing TensorFlow;
+# tests/export/test_compat_rules.py checks it against the package)
+RULE_NAMES = ("unroll-rnn", "inline-calls", "grouped-conv", "erfc", "einsum", "fused-bias", "fused-activation")
+
+
+def compat_rules(text: str) -> tuple:
+    """--compat's value as rule names: all, none, or a comma-separated list of known rules."""
+    if text in ("all", "none"):
+        return RULE_NAMES if text == "all" else ()
+    names = tuple(n.strip() for n in text.split(","))
+    unknown = [n for n in names if n not in RULE_NAMES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown rule {unknown[0]!r} (known: all, none, {', '.join(RULE_NAMES)})")
+    return names
 
 
 def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
@@ -36,7 +50,9 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
     parser.add_argument("--out", type=folder_path, default=paths.MODELS, help="where tf.js model folders go (default: ./web_models)")
     parser.add_argument("--format", choices=FORMATS, default="auto",
                         help="auto (default): layers for functional/sequential Keras models, graph otherwise and when "
-                        "the layers format cannot carry the model (a one-line note says why); "
+                        "the layers format cannot carry the model (a one-line note says why); where Node and tf.js are "
+                        "installed, each candidate is verified on cpu and wasm first and the first that passes ships "
+                        "(none: the best one, exit 1); "
                         "both: the other format goes to <name>-<format>/")
     parser.add_argument("--quantize", action="append", metavar="MODE[=GLOB]",
                         help="float16, uint16 or uint8 for every float weight, or only for weight names matching "
@@ -58,6 +74,9 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
     parser.add_argument("--kind", choices=("classification", "regression"),
                         help="for model files: whether argmax agreement is checked (default: classification "
                         "when the output is [batch, k>=2])")
+    parser.add_argument("--compat", type=compat_rules, default="all", metavar="all|none|RULE[,RULE]",
+                        help="the compatibility rules the graph format may apply where the graph needs them "
+                        f"(default: all: {', '.join(RULE_NAMES)}); none converts the graph as the converter alone does")
     parser.add_argument("--name", help="output folder name (one model, one format)")
     parser.add_argument("--verify", action="store_true", help="then check every exported folder in Node (cpu and wasm), "
                         "as `tfjs-bridge verify` does; exit 1 if any check fails")
@@ -133,24 +152,40 @@ def read_vocabulary(path: Path) -> list[str]:
     return words
 
 
+def rules_cell(meta: dict) -> str:
+    """The compatibility rules a folder's graph got, as 'rule×count' (or '-')."""
+    return " ".join(f"{r['rule']}×{r['count']}" for r in meta.get("compat", [])) or "-"
+
+
 def print_table(metas: list[dict], seconds: list[float], out: Path) -> None:
     """Fixed-width summary of what was written."""
-    header = ("model", "format", "keras", "quant", "inputs", "bytes", "vs f32", "goldens", "s", "folder")
+    header = ("model", "format", "keras", "quant", "inputs", "bytes", "vs f32", "goldens", "rules", "s", "folder")
     rows = []
     for meta, took in zip(metas, seconds):
         b, quant = meta["bytes"], meta["quantization"]
         rows.append((meta["name"], meta["format"], meta["source"]["keras"] or "-", quant["dtype"] if quant else "-",
                      " ".join(f"{s['name']}{s['shape']}" for s in meta["inputs"]), f"{b['on_disk']:,}",
                      f"{b['on_disk'] / b['float32']:.2f}" if b["float32"] else "-", str(meta["goldens"]["count"]),
-                     f"{took:.1f}", str(out / meta["name"])))
+                     rules_cell(meta), f"{took:.1f}", str(out / meta["name"])))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
-def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
-    """Export every model named in args; return their metadata and the seconds each took."""
+def export_one(source, args, qmap: dict | None, prove) -> tuple[list[dict], list[str]]:
+    """One source's folders, and the failing tf.js rows of an auto export decided by proof (prove given)."""
     from tfjs_bridge.export.convert import ExportOptions, export_source
+    from tfjs_bridge.export.proof import export_proven
+
+    options = ExportOptions(args.format, qmap, args.shard_size, folder=args.name, rules=args.compat)
+    if args.format == "auto" and prove is not None:
+        meta, failed = export_proven(source, args.out, options, prove)
+        return [meta], [f"{meta['name']}: {line}" for line in failed]
+    return export_source(source, args.out, options), []
+
+
+def export_all(args: argparse.Namespace, prove=None) -> tuple[list[dict], list[float], list[str]]:
+    """Export every model named in args; return their metadata, the seconds each took and unproven rows."""
     from tfjs_bridge.export.errors import ExportError
     from tfjs_bridge.export.sources import from_path
     from tfjs_bridge.export.weights import parse_quantize
@@ -159,27 +194,44 @@ def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
     sources = resolve_models(args.models, args.artifacts)
     if not sources:
         raise ExportError(f"no trained models under {args.artifacts}: run `tfjs-bridge train mlp` first, or name a model file")
-    metas, seconds = [], []
+    metas, seconds, unproven = [], [], []
     for path in sources:
         started = time.perf_counter()
         source = from_path(path, args.golden_inputs, args.kind, signature=args.signature, custom_objects=args.custom_objects,
                            tags=args.tags.split(",") if args.tags else None)
         if args.vocabulary is not None:
             source.run["vocabulary"] = read_vocabulary(args.vocabulary)
-        for meta in export_source(source, args.out, ExportOptions(args.format, qmap, args.shard_size, folder=args.name)):
+        exported, failed = export_one(source, args, qmap, prove)
+        unproven += failed
+        for meta in exported:
             metas.append(meta)
             seconds.append(time.perf_counter() - started)
             if "accuracy" in meta:
                 acc = meta["accuracy"]
                 print(f"{meta['name']}: test accuracy {acc['float32']:.4f} float32 → {acc['exported']:.4f} "
                       f"{meta['quantization']['dtype']} ({acc['change']:+.4f})")
-    return metas, seconds
+    return metas, seconds, unproven
 
 
-def main(argv: list[str] | None = None, prog: str = "tfjs-bridge export", verify=None) -> int:
-    """Entry point: returns the process exit code (2 for bad input, 1 when --verify finds a failing check).
+def proof_hook(args: argparse.Namespace, prove, prove_missing):
+    """The prove hook auto exports use, or None (with one note) where Node or tf.js is missing."""
+    if args.format != "auto" or prove is None:
+        return None
+    why = prove_missing() if prove_missing is not None else None
+    if why:
+        print(f"note: --format auto chose each format without proving it in tf.js ({why.rstrip('.')})", file=sys.stderr)
+        return None
+    return prove
 
-    verify(folders) -> exit code runs the verify stage on the exported folders (handed over by the dispatcher).
+
+def main(argv: list[str] | None = None, prog: str = "tfjs-bridge export", verify=None, prove=None,
+         prove_missing=None) -> int:
+    """Entry point: returns the process exit code (2 for bad input, 1 when --verify finds a failing check or no
+    candidate of an auto export passes in tf.js).
+
+    Hooks of the verify stage, handed over by the dispatcher: verify(folders) -> exit code checks the exported
+    folders; prove(folder) -> rows checks one candidate folder on cpu and wasm; prove_missing() -> why no proof
+    can be made here (no Node or tf.js), or None.
     """
     args = build_parser(prog).parse_args(argv)
     problem = check_arguments(args)  # before TensorFlow is imported: bad input fails fast
@@ -188,16 +240,18 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge export", verify
     if problem:
         return fail(problem)
     try:
-        metas, seconds = export_all(args)
+        metas, seconds, unproven = export_all(args, proof_hook(args, prove, prove_missing))
     except UserError as err:
         return fail(err)
     except OSError as err:  # e.g. --out on a read-only disk: say which path, plainly
         return fail(f"cannot write {err.filename or args.out}: {err.strerror or err}")
     print_table(metas, seconds, args.out)
+    for line in unproven:
+        print(f"error: no candidate passes in tf.js everywhere; shipped the best: {line}", file=sys.stderr)
     if not args.verify:
-        return 0
+        return 1 if unproven else 0
     sys.stdout.flush()
     try:
-        return verify([str(args.out / m["name"]) for m in metas])
+        return verify([str(args.out / m["name"]) for m in metas]) or (1 if unproven else 0)
     except UserError as err:
         return fail(err)

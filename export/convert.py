@@ -17,6 +17,7 @@ from tfjs_bridge.common import contract, schema
 from tfjs_bridge.common.atomic import output_directory
 from tfjs_bridge.common.paths import MODELS
 from tfjs_bridge.common.quiet import filtered_native_output, quiet_import, tf
+from tfjs_bridge.export import compat
 from tfjs_bridge.export.errors import ExportError, UnsupportedModelError
 from tfjs_bridge.export.goldens import golden_count
 from tfjs_bridge.export.keras_bridge import keras_flavour, to_tf_keras
@@ -66,14 +67,16 @@ def unsupported_ops_error(err: ValueError) -> ExportError:
 
 
 def convert_graph(saved_model_dir: Path, out_dir: Path, qmap: dict | None = None, shard_size: int = SHARD_SIZE,
-                  signature: str = "serving_default", tags=("serve",)) -> None:
-    """Run the tensorflowjs converter: SavedModel → tfjs graph model (model.json + shards).
+                  signature: str = "serving_default", tags=("serve",), rules: tuple = compat.NAMES) -> dict:
+    """Run the tensorflowjs converter: SavedModel → tfjs graph model (model.json + shards); return the compatibility
+    rules applied ({name: count}, export/compat/).
 
     The control-flow v2 option is chosen from the graph: on when it has While/If ops, off (the converter's
     default, which tf.js runs synchronously where it can) otherwise.
     """
     converter = quiet_import("tensorflowjs.converters.tf_saved_model_conversion_v2")
-    with quiet_converter():
+    applied = {}
+    with quiet_converter(), compat.installed(rules, applied):
         v2 = needs_control_flow_v2(saved_model_dir, signature, tags)
         try:
             converter.convert_tf_saved_model(
@@ -84,6 +87,7 @@ def convert_graph(saved_model_dir: Path, out_dir: Path, qmap: dict | None = None
             if str(err).startswith("Unsupported Ops"):
                 raise unsupported_ops_error(err) from None
             raise
+    return applied
 
 
 def convert_layers(model, out_dir: Path, qmap: dict | None = None, shard_size: int = SHARD_SIZE) -> None:
@@ -219,30 +223,34 @@ def quantized_accuracy(source: Source, model_dir: Path, flavour: str) -> dict:
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """How to export a source: format (auto|graph|layers|both), weight encoding, shard size, flavour, folder name."""
+    """How to export a source: format (auto|graph|layers|both), weight encoding, shard size, flavour, folder name,
+    compatibility rules."""
 
     format: str = "auto"
     qmap: dict | None = None  # weight name glob → quantization dtype (export/weights.py parse_quantize), None for float32
     shard_size: int = SHARD_SIZE
     flavour: str = "keras3"  # the Keras of a subclassed model's functional twin (keras3 or tf_keras)
     folder: str | None = None  # --name: the folder's name instead of the source's (one format only)
+    rules: tuple = compat.NAMES  # --compat: the compatibility rules the graph format may apply (export/compat/)
 
 
-def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions) -> str | None:
-    """Convert source into out_dir in one format; return the Keras flavour used (None for SavedModels)."""
-    qmap, shard_size = options.qmap, options.shard_size
+def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions) -> tuple[str | None, dict]:
+    """Convert source into out_dir in one format; return the Keras flavour used (None for SavedModels) and the
+    compatibility rules applied ({name: count}; none for the layers format)."""
+    qmap, shard_size, rules = options.qmap, options.shard_size, options.rules
     if fmt == "layers":
         model = source.layers_model(options.flavour)
         convert_layers(to_tf_keras(model, keras_args(model, source.io, source.golden_in)), out_dir, qmap, shard_size)
-        return keras_flavour(model)
+        return keras_flavour(model), {}
     if source.saved_model is not None:
-        convert_graph(source.saved_model, out_dir, qmap, shard_size, source.signature, source.tags)
-        return None
+        return None, convert_graph(source.saved_model, out_dir, qmap, shard_size, source.signature, source.tags, rules)
     model = source.keras_model if source.keras_model is not None else source.layers_model(options.flavour)
+    applied = {}
+    saved = compat.apply_keras(model, rules, applied)
     with tempfile.TemporaryDirectory() as tmp:
-        save_keras_as_saved_model(model, source.io, Path(tmp) / "saved_model")
-        convert_graph(Path(tmp) / "saved_model", out_dir, qmap, shard_size)
-    return keras_flavour(model)
+        save_keras_as_saved_model(saved, source.io, Path(tmp) / "saved_model")
+        applied.update(convert_graph(Path(tmp) / "saved_model", out_dir, qmap, shard_size, rules=rules))
+    return keras_flavour(model), applied
 
 
 def base_name(source: Source) -> str:
@@ -287,10 +295,12 @@ def write_folder(source: Source, out_root: Path, name: str, fmt: str, options: E
     """One model folder, checked against the schema and swapped in atomically; returns its metadata."""
     qmap = options.qmap
     with output_directory(Path(out_root) / name) as tmp:
-        used = write_format(source, tmp, fmt, options)
+        used, applied = write_format(source, tmp, fmt, options)
         check_quantized(tmp, qmap)
         write_json(tmp / schema.GOLDENS, goldens)
         meta = build_metadata(source, name, fmt, used, qmap, goldens, tmp)
+        if applied:  # in the pass's order; absent when no rule matched (such folders are as before the pass)
+            meta["compat"] = [{"rule": rule, "count": count} for rule, count in applied.items()]
         if qmap and source.evaluate is not None:
             meta["accuracy"] = quantized_accuracy(source, tmp, options.flavour)
         schema.validate(goldens, schema.GOLDENS)

@@ -1,5 +1,6 @@
 """Which ops of a converted graph tf.js can run where: the kernels each backend registers, and fixes for missing ones."""
 
+import base64
 import functools
 import json
 from pathlib import Path
@@ -9,16 +10,23 @@ from pathlib import Path
 KERNELS_FILE = Path(__file__).with_name("tfjs_kernels.json")
 # Where an op tf.js lacks has a stand-in the user can choose in the model.
 OP_FIXES = {
-    "Erfc": "exact gelu computes erfc: use gelu(approximate=True)",
-    "Einsum": "EinsumDense and MultiHeadAttention compute einsum: run the model on cpu or webgl",
+    "Erfc": "exact gelu computes erfc: the erfc rule writes it as 1 - erf (--compat all, the default)",
+    "Einsum": "EinsumDense and MultiHeadAttention compute einsum: the einsum rule rewrites two-operand einsums "
+              "with known sizes (--compat all, the default); otherwise run the model on cpu or webgl",
     # Grappler inlines every function call but those marked for XLA; Keras 3's TensorFlow backend compiles grouped
     # convolutions and channels_first Conv3D with XLA (keras/src/backend/tensorflow/nn.py conv: "broken on CPU
-    # without XLA"), so the call reaches the converter whole.
+    # without XLA"), so the call reaches the converter whole unless the inline-calls rule opens it.
     "StatefulPartitionedCall": "a function TensorFlow compiles with XLA (jit_compile=True), which the converter "
-    "cannot open; Keras 3 compiles grouped convolutions (groups>1) and channels_first Conv3D so: split a grouped "
-    "Conv2D into one Conv2D per group on channel slices joined by Concatenate (DepthwiseConv2D where groups equals "
-    "the input channels), use channels_last, or drop jit_compile=True from your own tf.function",
+    "cannot open and the inline-calls rule (--compat all, the default) could not inline; Keras 3 compiles grouped "
+    "convolutions (groups>1) and channels_first Conv3D so: split a grouped Conv2D into one Conv2D per group on "
+    "channel slices joined by Concatenate (DepthwiseConv2D where groups equals the input channels), use "
+    "channels_last, or drop jit_compile=True from your own tf.function",
 }
+
+
+# Activations every tf.js backend runs inside a fused conv/matmul (tfjs-backend-cpu's applyActivation,
+# tfjs-backend-wasm's FusableActivation; tf.js lower-cases the graph's fused_ops names).
+FUSABLE_ACTIVATIONS = frozenset({"relu", "relu6", "elu", "prelu", "leakyrelu", "sigmoid"})
 
 
 @functools.cache
@@ -29,11 +37,23 @@ def kernels() -> dict:
 
 def model_ops(model_json: Path) -> set:
     """Every op a tf.js graph model's model.json uses, its function library (control flow bodies) included."""
+    return {node["op"] for node in graph_nodes(model_json)}
+
+
+def graph_nodes(model_json: Path) -> list[dict]:
+    """Every node of a tf.js graph model's model.json, its function library's included."""
     topology = json.loads(Path(model_json).read_text())["modelTopology"]
-    ops = {node["op"] for node in topology.get("node", [])}
-    for fn in topology.get("library", {}).get("function", []):
-        ops |= {node["op"] for node in fn.get("nodeDef", [])}
-    return ops
+    return [*topology.get("node", []), *(n for fn in topology.get("library", {}).get("function", []) for n in fn.get("nodeDef", []))]
+
+
+def unfusable_activations(model_json: Path) -> set[tuple[str, str]]:
+    """(op, activation) for each fused op whose activation no tf.js backend runs (e.g. oneDNN's _FusedHardSwish)."""
+    found = set()
+    for node in graph_nodes(model_json):
+        names = [base64.b64decode(s).decode() for s in node.get("attr", {}).get("fused_ops", {}).get("list", {}).get("s", [])]
+        found |= {(node["op"], name) for name in names[1 if names[:1] == ["BiasAdd"] else 0:]
+                  if name.lower() not in FUSABLE_ACTIVATIONS}
+    return found
 
 
 def kernel_gaps(model_json: Path) -> list[str]:
@@ -51,6 +71,9 @@ def kernel_gaps(model_json: Path) -> list[str]:
         if missing:
             fix = OP_FIXES.get(kernel)
             lines.append(f"tf.js has no '{kernel}' kernel on {', '.join(missing)}" + (f" ({fix})" if fix else ""))
+    for op, activation in sorted(unfusable_activations(model_json)):
+        lines.append(f"no tf.js backend runs activation '{activation}' fused into {op} (the fused-activation rule "
+                     "takes it apart: leave --compat at its default)")
     return lines
 
 

@@ -26,7 +26,8 @@ COMMANDS = {
 }
 # Later stages a command may call, passed to its main() as keyword arguments ("module:function", imported on use).
 HOOKS = {
-    "export": {"verify": "tfjs_bridge.verify.node:run_harness"},
+    "export": {"verify": "tfjs_bridge.verify.node:run_harness", "prove": "tfjs_bridge.verify.prove:prove",
+               "prove_missing": "tfjs_bridge.verify.prove:missing"},
 }
 # What `demo` runs, in one process: TensorFlow's ~6 s import is paid once, not four times (as `make demo` once did).
 DEMO_MODELS = "web/models"

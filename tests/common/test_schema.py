@@ -96,6 +96,9 @@ METADATA_BREAKS = [
     (("name",), "../mlp", 'name: "../mlp" does not match'),
     (("counterpart",), DELETE, '(top): missing "counterpart"'),
     (("training",), [], "training: expected object or null, got list"),
+    (("compat",), [], "compat: 0 items is out of bounds"),  # absent when no rule ran, never empty
+    (("compat",), [{"rule": "erfc", "count": 0}], "compat[0].count: 0 is out of bounds"),
+    (("compat",), [{"rule": "Erfc", "count": 1}], 'compat[0].rule: "Erfc" does not match'),
 ]
 
 

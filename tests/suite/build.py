@@ -19,7 +19,7 @@ RESULTS = "exports.json"
 
 
 def export(source: Path, out: Path, folder: str, args: list[str]) -> dict:
-    """Run `tfjs-bridge export` in process (through the dispatcher, so auto exports are decided by proof in tf.js);
+    """Run `tfjs-bridge export` in process, through the dispatcher (so auto exports are decided by proof in tf.js);
     its exit code and stderr lines."""
     from tfjs_bridge.cli import run
 

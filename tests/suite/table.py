@@ -48,7 +48,7 @@ def markdown(root: Path, rows: dict | None = None) -> str:
     records = json.loads((root / "exports.json").read_text())
     rows = harness_rows(root / "models") if rows is None else rows
     kinds = {c.name: c.kind for c in CASES}
-    lines = ["| model | export | format | cpu | wasm |", "|---|---|---|---|---|"]
+    lines = ["| model | export | format | rules | cpu | wasm |", "|---|---|---|---|---|---|"]
     refusals = []
     for rec in records:
         folder = rec["folder"]
@@ -60,7 +60,8 @@ def markdown(root: Path, rows: dict | None = None) -> str:
         quant = (meta["quantization"] or {}).get("dtype")
         label = f"{meta['format']}" + (f" {quant}" if quant else "")
         cells = [cell(rows.get((folder, b)), EXPECTED_LIMITS.get((folder, b))) for b in ("cpu", "wasm")]
-        lines.append(f"| {kinds[rec['case']]} | `{folder}` | {label} | {cells[0]} | {cells[1]} |")
+        rules = ", ".join(f"{r['rule']}×{r['count']}" for r in meta.get("compat", [])) or "-"
+        lines.append(f"| {kinds[rec['case']]} | `{folder}` | {label} | {rules} | {cells[0]} | {cells[1]} |")
     return "\n".join([*lines, "", "Refused, in one line with exit 2:", "", *refusals]) + "\n"
 
 
