@@ -46,6 +46,7 @@ NUMBERS = [
     (["export", "linear", "--shard-size", str(10**30)], "at most"),
     (["export", "linear", "--shard-size", "0"], "at least 1"),
     (["export", "linear", "--out", ""], "must not be empty"),
+    (["export", "linear", "--compat", "einsum,nope"], "unknown rule 'nope' (known: all, none, unroll-rnn,"),
     (["serve", "--port", "70000"], "at most 65,535"),
     (["serve", "--threads", "0"], "at least 1"),
     (["serve", "--connection-limit", BIG], "at most"),
