@@ -58,9 +58,38 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
                         help="for model files: whether argmax agreement is checked (default: classification "
                         "when the output is [batch, k>=2])")
     parser.add_argument("--name", help="output folder name (one model, one format)")
+    parser.add_argument("--runtime", type=runtimes, default=("tfjs",), metavar="tfjs[,litert]",
+                        help="web runtimes to export for (default: tfjs): litert also writes model.tflite for LiteRT.js "
+                        "(TensorFlow's TFLite converter, builtin ops only, static shapes; --quantize float16 or uint8 → "
+                        "float16 or dynamic-range int8 weights); a model TFLite cannot carry gets a one-line note")
+    parser.add_argument("--litert-batch", type=batch_list, metavar="N[,N]",
+                        help="with --runtime litert: the batch sizes model.tflite runs (one signature each; default: 1 and "
+                        "the goldens' row count)")
     parser.add_argument("--verify", action="store_true", help="then check every exported folder in Node (cpu and wasm), "
                         "as `tfjs-bridge verify` does; exit 1 if any check fails")
     return parser
+
+
+def runtimes(text: str) -> tuple[str, ...]:
+    """argparse type: the web runtimes to export for, tfjs always among them (the model folder is a tf.js folder)."""
+    chosen = tuple(dict.fromkeys(r for r in text.split(",") if r))
+    unknown = [r for r in chosen if r not in ("tfjs", "litert")]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown runtime {','.join(unknown) or repr(text)}: choose from tfjs, litert")
+    if "tfjs" not in chosen:
+        raise argparse.ArgumentTypeError("tfjs is always exported (model.json is the folder's contract): give tfjs,litert")
+    return chosen
+
+
+def batch_list(text: str) -> tuple[int, ...]:
+    """argparse type: comma-separated batch sizes, each 1 to 100000."""
+    try:
+        sizes = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or len(sizes) > 16 or not all(1 <= n <= 100_000 for n in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 to 16 batch sizes from 1 to 100000, e.g. 1,1000")
+    return sizes
 
 
 def resolve_models(names: list[str], root: Path) -> list[Path]:
@@ -101,6 +130,8 @@ def check_arguments(args: argparse.Namespace) -> str | None:
             check_replaceable(args.out / args.name)
         except UserError as err:
             return str(err)
+    if args.litert_batch and "litert" not in args.runtime:
+        return "--litert-batch is for --runtime tfjs,litert"
     if args.name and len(args.models) > 1:
         return "--name needs a single model"
     if args.name and args.format == "both":
@@ -165,7 +196,8 @@ def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
                            tags=args.tags.split(",") if args.tags else None)
         if args.vocabulary is not None:
             source.run["vocabulary"] = read_vocabulary(args.vocabulary)
-        for meta in export_source(source, args.out, ExportOptions(args.format, qmap, args.shard_size, folder=args.name)):
+        for meta in export_source(source, args.out, ExportOptions(args.format, qmap, args.shard_size, folder=args.name,
+                                                                    runtimes=args.runtime, litert_batches=args.litert_batch)):
             metas.append(meta)
             seconds.append(time.perf_counter() - started)
             if "accuracy" in meta:

@@ -11,11 +11,11 @@ from tfjs_bridge.common.cli import fail
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.verify.node import run_harness, setup_node
 
-BACKENDS = ("cpu", "wasm")
+BACKENDS = ("cpu", "wasm", "litert-wasm")  # tf.js's, then LiteRT.js's (for folders with a model.tflite)
 
 
 def backends(text: str) -> str:
-    """argparse type: a comma-separated list of tf.js backends the Node harness runs."""
+    """argparse type: a comma-separated list of backends the Node harness runs."""
     chosen = [b for b in text.split(",") if b]
     unknown = [b for b in chosen if b not in BACKENDS]
     if unknown or not chosen:
@@ -35,12 +35,14 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         return parser
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Load every model folder in tf.js on Node (cpu and wasm backends), run its goldens and compare "
-        "with Python's outputs; exit 0 when every check passes, 1 when any fails (use it to gate CI).",
+        description="Load every model folder in tf.js on Node (cpu and wasm backends), and its model.tflite in LiteRT.js "
+        "(wasm) where it has one, run its goldens and compare with Python's outputs; name the fastest backend that passed; "
+        "exit 0 when every check passes, 1 when any fails (use it to gate CI).",
     )
     parser.add_argument("dirs", nargs="*", type=Path, metavar="DIR",
                         help="a model folder, or a folder of model folders (default: ./web_models)")
-    parser.add_argument("--backends", type=backends, default=",".join(BACKENDS), help="default: cpu,wasm")
+    parser.add_argument("--backends", type=backends, help="tf.js's cpu and wasm, LiteRT.js's litert-wasm (default: all "
+                        "three, litert-wasm only for folders exported with --runtime tfjs,litert)")
     parser.add_argument("--json", action="store_true", help="print one JSON report instead of the table")
     parser.add_argument("--no-report", action="store_true", help="do not write parity-report.json (which `serve` shows)")
     parser.add_argument("--explain", action="store_true",
@@ -59,7 +61,7 @@ def harness_args(args: argparse.Namespace) -> list[str]:
     for folder in dirs:
         if not folder.is_dir():
             raise UserError(f"{folder}: no such folder (export a model first: `tfjs-bridge export MODEL`)")
-    return [*map(str, dirs), "--backends", args.backends, *(["--json"] if args.json else []),
+    return [*map(str, dirs), *(["--backends", args.backends] if args.backends else []), *(["--json"] if args.json else []),
             *(["--no-report"] if args.no_report else [])]
 
 

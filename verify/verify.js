@@ -4,15 +4,17 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { BACKENDS, formatTable, tf, verifyDirs } from './node/harness.js';
+import { BACKENDS, fastest, formatTable, tf, verifyDirs } from './node/harness.js';
 import { discoverModels, isModelFolder } from './node/load.js';
 
 const USAGE = `usage: tfjs-bridge-verify [DIR ...] [--backends ${BACKENDS.join(',')}] [--json] [--json-out FILE] [--no-report] [--help] [--version]
 
-Run each model folder's goldens.json on tf.js backends in Node and compare with the Python outputs.
+Run each model folder's goldens.json on tf.js backends (and LiteRT.js, for a model.tflite) in Node and compare
+with the Python outputs; then name, per model, the fastest backend among those that passed.
 Each DIR is a model folder (holding metadata.json) or a folder of model folders; default: web_models.
 
-  --backends LIST  comma-separated tf.js backends (default ${BACKENDS.join(',')})
+  --backends LIST  comma-separated backends: tf.js's cpu and wasm, LiteRT.js's litert-wasm (default: all three,
+                   litert-wasm only for folders exported with --runtime tfjs,litert)
   --json           print one JSON object {verified_at, tfjs, rows} instead of the table
   --json-out FILE  also write that JSON object to FILE (what \`tfjs-bridge verify --explain\` reads)
   --no-report      do not write parity-report.json into each folder of model folders
@@ -33,7 +35,7 @@ try {
   parsed = parseArgs({
     allowPositionals: true,
     options: {
-      backends: { type: 'string', default: BACKENDS.join(',') },
+      backends: { type: 'string' },
       json: { type: 'boolean', default: false },
       'json-out': { type: 'string' },
       'no-report': { type: 'boolean', default: false },
@@ -56,7 +58,8 @@ if (options.version) {
   console.log(pkg.version);
   process.exit(0);
 }
-const backends = options.backends.split(',').filter(Boolean);
+const explicit = options.backends !== undefined;
+const backends = (options.backends ?? BACKENDS.join(',')).split(',').filter(Boolean);
 const unknown = backends.filter((b) => !BACKENDS.includes(b));
 if (unknown.length || !backends.length) fail(`unknown backend '${unknown.join(',')}': choose from ${BACKENDS.join(', ')}`);
 
@@ -76,7 +79,7 @@ if (!targets.some((t) => t.models.length)) {
 const verifiedAt = new Date().toISOString();
 const rows = [];
 for (const target of targets) {
-  const found = await verifyDirs(target.models, backends);
+  const found = await verifyDirs(target.models, backends, { explicit });
   rows.push(...found);
   // The web app shows each model's last parity status from this file (GET /api/models).
   if (!target.single && !options['no-report']) {
@@ -91,7 +94,7 @@ function summary() {
   if (!failed) return `all ${rows.length} checks passed`;
   if (!unsupported) return `${failed} of ${rows.length} checks FAILED`;
   const rest = failed - unsupported;
-  return `${failed} of ${rows.length} checks did not pass: ${unsupported} unsupported by tf.js (not parity failures)`
+  return `${failed} of ${rows.length} checks did not pass: ${unsupported} unsupported by the runtime (tf.js or LiteRT.js; not parity failures)`
     + (rest ? `, ${rest} FAILED` : '');
 }
 const report = JSON.stringify({ verified_at: verifiedAt, tfjs: tf.version.tfjs, rows });
@@ -100,6 +103,8 @@ if (options.json) {
   console.log(report);
 } else {
   console.log(formatTable(rows));
+  const best = fastest(rows);
+  if (best.length) console.log(`\n${best.map((b) => `fastest for ${b.model}: ${b.backend} (${b.ms.toFixed(1)} ms)`).join('\n')}`);
   console.log(`\n${summary()}`);
 }
 process.exit(failed ? 1 : 0);

@@ -93,13 +93,13 @@ def check_weight_bytes(model_json: dict, meta: dict) -> None:
                              f"the shards hold {held:,}")
 
 
-def check_file(folder: Path, record: dict, what: str = "weight shard") -> None:
+def check_file(folder: Path, record: dict, what: str = "weight shard", limit: int = LIMITS["weights"]) -> None:
     """One file against its metadata record: a plain file in the folder, of the recorded length and sha256."""
     rel = record["path"]
     if Path(rel).name != rel or rel.startswith("."):
         raise IntegrityError(f"metadata.json: {what} path {rel!r} is not a file name in the model folder")
     try:
-        size = files.lstat_regular(folder / rel, LIMITS["weights"], rel).st_size
+        size = files.lstat_regular(folder / rel, limit, rel).st_size
         if size != record["bytes"]:
             raise IntegrityError(f"{rel}: {size} bytes, metadata says {record['bytes']} (truncated or replaced)")
         digest = files.sha256_file(folder / rel, size, rel)
@@ -141,6 +141,10 @@ def verify_folder(folder: Path) -> dict:
     for record in meta["files"]:
         check_file(folder, record)
     check_file(folder, meta["goldens"], "goldens file")
+    if "file" in meta.get("litert", {}):  # optional (schema 3.1): LiteRT.js's model.tflite, held to the same record
+        litert = meta["litert"]
+        check_file(folder, {"path": litert["file"], "bytes": litert["bytes"], "sha256": litert["sha256"]},
+                   "TFLite model", LIMITS["model.tflite"])
     return meta
 
 

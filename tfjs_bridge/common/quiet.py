@@ -17,6 +17,8 @@ NOISE = re.compile(
     r"|To enable the following instructions: AVX|ydf\.readthedocs\.io|cuda_(dnn|blas|fft|executor)\.cc"
     r"|grpc_server_lib\.cc:\d+\] Started server with target|coordination_service_agent\.cc:\d+\] Coordination agent has"
     r"|mlir_graph_optimization_pass\.cc:\d+\] MLIR V1 optimization pass is not enabled"
+    # The TFLite converter's notes on options TF 2.19 itself sets and then ignores.
+    r"|tf_tfl_flatbuffer_helpers\.cc:\d+\] Ignored (output_format|drop_control_dependency)"
 )
 
 

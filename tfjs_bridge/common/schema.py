@@ -12,7 +12,7 @@ import re
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.paths import SCHEMA_FILE
 
-VERSION = "3.0"
+VERSION = "3.1"
 MAJOR = 3
 METADATA = "metadata.json"
 GOLDENS = "goldens.json"

@@ -2,6 +2,8 @@
 // script with a <script> tag or importScripts and then reads `self.ModuleFactory`. Node has neither, so this
 // module gives it both, once: importScripts evaluates the emscripten script (which reads its .wasm with
 // node:fs when it sees Node) with a CommonJS `require`, and publishes its factory on `self` (globalThis).
+// The runtime's start-up log (INFO/WARNING lines on every environment and model) and its note that Node has no
+// WebGPU are kept off the terminal; anything else it prints passes through.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -24,6 +26,25 @@ function importScriptsInNode(...urls) {
   }
 }
 
+// Lines the wasm runtime logs as a matter of course (accelerators registered, XNNPack created, no NPU here).
+const ROUTINE = /^(INFO: |WARNING: \[npu_registry)/;
+
+/** The emscripten module's printErr: routine log lines dropped, the rest to stderr. */
+function printErr(line) {
+  if (!ROUTINE.test(line)) console.error(line);
+}
+
+/** Run load() with LiteRT.js's "no WebGPU device" warning silenced (Node has no navigator.gpu). */
+async function withoutWebGpuWarning(load) {
+  const { warn } = console;
+  console.warn = (...args) => (String(args[0]).startsWith('Failed to create default WebGPU device') ? undefined : warn(...args));
+  try {
+    return await load();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 let loading;
 /**
  * Load LiteRT.js's wasm runtime once per thread; resolves to the LiteRt instance. The build is LiteRT.js's own
@@ -34,7 +55,8 @@ export function loadLiteRtNode(options = {}) {
   if (!loading) {
     globalThis.self ??= globalThis;
     globalThis.importScripts ??= importScriptsInNode;
-    loading = litert.loadLiteRt(WASM_DIR, options).catch((err) => {
+    globalThis.Module = { printErr };  // read (and cleared) by LiteRT.js's loader as the emscripten module's settings
+    loading = withoutWebGpuWarning(() => litert.loadLiteRt(WASM_DIR, options)).catch((err) => {
       loading = undefined;
       throw err;
     });
