@@ -8,6 +8,7 @@ one line (LiteRtRefusal) and the tf.js export goes on without a model.tflite.
 import hashlib
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -115,7 +116,8 @@ def tensor_records(details: dict, order: list[str]) -> list[dict]:
 
 def read_signatures(blob: bytes, io: dict) -> list[dict]:
     """Each signature of the flatbuffer as LiteRT.js will see it, checked against the model's inputs and outputs."""
-    with filtered_native_output():
+    with filtered_native_output(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TF 2.19 calls tf.lite.Interpreter deprecated in favour of ai_edge_litert
         interpreter = tf.lite.Interpreter(model_content=blob)
     found = []
     for key, names in interpreter.get_signature_list().items():

@@ -132,6 +132,26 @@ def small_conv(keras, seed: int = 0):
     return model
 
 
+def tiny_classifier(keras, name: str = "tiny", dtype: str = "float32"):
+    """A 4 → 3 softmax classifier of a few hundred bytes (for tests of a conversion, not of a model)."""
+    keras.utils.set_random_seed(0)
+    x = keras.Input(shape=(4,), name="x", dtype=dtype)
+    h = x if dtype == "float32" else keras.layers.Lambda(lambda t: keras.ops.cast(t, "float32"))(x)
+    return keras.Model(x, keras.layers.Dense(3, activation="softmax", name="probs")(h), name=name)
+
+
+@pytest.fixture(scope="session")
+def litert_folder(keras_modules, tmp_path_factory):
+    """tiny_classifier exported for tf.js and LiteRT.js (graph format, model.tflite at batches 1 and 16)."""
+    from tfjs_bridge.export.convert import ExportOptions, export_source
+    from tfjs_bridge.export.sources import from_keras
+
+    out = tmp_path_factory.mktemp("litert")
+    options = ExportOptions("graph", runtimes=("tfjs", "litert"))
+    (meta,) = export_source(from_keras(tiny_classifier(keras_modules["keras3"]), "tiny"), out, options)
+    return out / meta["name"]
+
+
 @pytest.fixture(scope="session")
 def keras_modules():
     """Keras 3 (tf.keras under TF 2.19) and tf_keras (the legacy Keras 2), keyed by the names metadata uses."""
