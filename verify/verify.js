@@ -4,7 +4,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { BACKENDS, fastest, formatTable, tf, verifyDirs } from './node/harness.js';
+import { ALL_BACKENDS as BACKENDS, fastest, formatTable, tf, verifyDirs } from './node/harness.js';
 import { discoverModels, isModelFolder } from './node/load.js';
 
 const USAGE = `usage: tfjs-bridge-verify [DIR ...] [--backends ${BACKENDS.join(',')}] [--json] [--json-out FILE] [--no-report] [--help] [--version]
@@ -21,8 +21,8 @@ Each DIR is a model folder (holding metadata.json) or a folder of model folders;
   --help           show this help
   --version        show the version
 
-Exit status: 0 all checks passed, 1 a check failed (a parity failure, or a backend tf.js cannot run the
-model on: UNSUPPORTED rows), 2 usage error or no model folders.`;
+Exit status: 0 all checks passed, 1 a check failed (a parity failure, or a backend tf.js or LiteRT.js cannot
+run the model on: UNSUPPORTED rows), 2 usage error or no model folders.`;
 
 /** Print one error line and exit with code. */
 function fail(message, code = 2) {

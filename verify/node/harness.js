@@ -10,8 +10,9 @@ import { litert, loadLiteRtNode } from './litert.js';
 import { discoverModels, loadModelDir, readGoldensDir, readMetadataDir, readTfliteDir } from './load.js';
 
 export { tf };
-// tf.js's backends, then LiteRT.js's in Node (its wasm build; WebGPU only in a browser).
-export const BACKENDS = ['cpu', 'wasm', 'litert-wasm'];
+// tf.js's backends in Node; ALL_BACKENDS adds LiteRT.js's (its wasm build: WebGPU only in a browser).
+export const BACKENDS = ['cpu', 'wasm'];
+export const ALL_BACKENDS = [...BACKENDS, 'litert-wasm'];
 
 /** Switch tf.js to a backend, failing loudly if it cannot start. */
 export async function useBackend(name) {
@@ -56,7 +57,7 @@ async function hasLiteRt(dir) {
  * Verify model folders on every backend; a folder that fails to load becomes a failed row. LiteRT.js rows are
  * left out for folders exported without --runtime litert, unless options.explicit (the user named the backend).
  */
-export async function verifyDirs(dirs, backends = BACKENDS, { explicit = false } = {}) {
+export async function verifyDirs(dirs, backends = ALL_BACKENDS, { explicit = false } = {}) {
   const rows = [];
   for (const dir of dirs) {
     const skipLiteRt = !explicit && !(await hasLiteRt(dir));
@@ -86,7 +87,7 @@ export function fastest(rows) {
 }
 
 /** Verify every model folder under root on every backend. */
-export async function verifyAll(root, backends = BACKENDS) {
+export async function verifyAll(root, backends = ALL_BACKENDS) {
   return verifyDirs(await discoverModels(root), backends);
 }
 
