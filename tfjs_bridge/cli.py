@@ -33,7 +33,7 @@ DEMO_MODELS = "web/models"
 DEMO_STEPS = [
     ("train", ["linear"]),
     ("train", ["mlp"]),
-    ("export", ["linear", "mlp", "--out", DEMO_MODELS]),
+    ("export", ["linear", "mlp", "--runtime", "tfjs,litert", "--out", DEMO_MODELS]),  # model.tflite for LiteRT.js too
     ("export", ["mlp", "--format", "layers", "--out", DEMO_MODELS]),  # trainable in tf.js (tests/js/trainable.test.js)
 ]
 
