@@ -1,5 +1,6 @@
-"""Inference timing: TF-Python on the SavedModels against tf.js in Node (cpu, wasm, the worker pool), interleaved
-round by round in one run, and tf.js in headless Chromium (cross-origin isolated or not)."""
+"""Inference timing: TF-Python on the SavedModels against tf.js in Node (cpu, wasm, the worker pool) and LiteRT.js
+(wasm, for folders with a model.tflite), interleaved round by round in one run, and both web runtimes in headless
+Chromium (tf.js cross-origin isolated or not; LiteRT.js on wasm and WebGPU)."""
 
 import json
 import os
@@ -13,6 +14,7 @@ from tfjs_bridge.common import paths
 from tfjs_bridge.common.quiet import tf
 
 NODE_BACKENDS = ("cpu", "wasm", "pool")
+LITERT_BACKEND = "litert-wasm"  # for folders exported with --runtime tfjs,litert
 
 
 def time_calls(fn, runs: int, warmup: int = 2) -> float:
@@ -81,18 +83,20 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
                 continue
             dir_ = str(meta_file.parent)
             py, py_load = python_model(artifacts_dir, meta)
-            loads = {b: node.ask(load=dir_, backend=b) for b in NODE_BACKENDS}
+            backends = (*NODE_BACKENDS, *((LITERT_BACKEND,) if "file" in (meta.get("litert") or {}) else ()))
+            loads = {b: node.ask(load=dir_, backend=b) for b in backends}
             sides = {("python", 1): lambda: py(1, runs1), ("python", big): lambda: py(big, runs_big)}
-            for b in NODE_BACKENDS:
+            for b in backends:
                 sides[b, 1] = lambda b=b: node.ask(time=dir_, backend=b, batch=1, runs=runs1)["median"]
                 if b != "cpu":  # plain-JS matmuls take ~0.3 s at batch 1000: measured once below, not per round
                     sides[b, big] = lambda b=b: node.ask(time=dir_, backend=b, batch=big, runs=runs_big)["median"]
             samples = interleave(sides, rounds)
             samples["cpu", big] = [node.ask(time=dir_, backend="cpu", batch=big, runs=1 if smoke else 3)["median"]]
             for backend, load_ms, threads in [("tensorflow", py_load, None),
-                                               *((b, loads[b]["load_ms"], loads[b]["threads"]) for b in NODE_BACKENDS)]:
+                                               *((b, loads[b]["load_ms"], loads[b]["threads"]) for b in backends)]:
                 key = "python" if backend == "tensorflow" else backend
                 row = {"runtime": "python" if key == "python" else "node", "model": meta_file.parent.name,
+                       **({"web_runtime": "litert"} if key == LITERT_BACKEND else {}),
                        "backend": backend, "load_ms": load_ms, "threads": threads, "big_batch": big,
                        "batch1_ms": spread(samples[key, 1]), "big_batch_ms": spread(samples[key, big])}
                 row["examples_per_sec"] = big * 1000 / row["big_batch_ms"]["median"]
@@ -108,7 +112,8 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
 
 
 def bench_browser(smoke: bool = False) -> list[dict]:
-    """tf.js in headless Chromium (cpu, wasm, webgl; wasm with and without cross-origin isolation), via bench/browser.js."""
+    """tf.js in headless Chromium (cpu, wasm, webgl; wasm with and without cross-origin isolation) and LiteRT.js (wasm,
+    WebGPU where Chromium gives an adapter), via bench/browser.js."""
     cmd = ["node", "bench/browser.js"] + (["--smoke"] if smoke else [])
     out = subprocess.run(cmd, cwd=paths.CHECKOUT, capture_output=True, text=True, timeout=900, check=True)
     return json.loads(out.stdout)

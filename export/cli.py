@@ -63,8 +63,8 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
                         "(TensorFlow's TFLite converter, builtin ops only, static shapes; --quantize float16 or uint8 → "
                         "float16 or dynamic-range int8 weights); a model TFLite cannot carry gets a one-line note")
     parser.add_argument("--litert-batch", type=batch_list, metavar="N[,N]",
-                        help="with --runtime litert: the batch sizes model.tflite runs (one signature each; default: 1 and "
-                        "the goldens' row count)")
+                        help="with --runtime litert: batch sizes model.tflite runs beyond 1 and the goldens' row count "
+                        "(one signature each, sharing the weights), e.g. 1000 for the benchmark's large batch")
     parser.add_argument("--verify", action="store_true", help="then check every exported folder in Node (cpu and wasm), "
                         "as `tfjs-bridge verify` does; exit 1 if any check fails")
     return parser
@@ -197,7 +197,7 @@ def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
         if args.vocabulary is not None:
             source.run["vocabulary"] = read_vocabulary(args.vocabulary)
         for meta in export_source(source, args.out, ExportOptions(args.format, qmap, args.shard_size, folder=args.name,
-                                                                    runtimes=args.runtime, litert_batches=args.litert_batch)):
+                                                                    runtimes=args.runtime, litert_batches=args.litert_batch or ())):
             metas.append(meta)
             seconds.append(time.perf_counter() - started)
             if "accuracy" in meta:

@@ -204,7 +204,7 @@ class ExportOptions:
     flavour: str = "keras3"  # the Keras of a subclassed model's functional twin (keras3 or tf_keras)
     folder: str | None = None  # --name: the folder's name instead of the source's (one format only)
     runtimes: tuple = ("tfjs",)  # "litert" adds model.tflite (export/tflite.py)
-    litert_batches: tuple | None = None  # model.tflite's batch sizes; None: 1 and the goldens' row count
+    litert_batches: tuple = ()  # model.tflite's batch sizes beyond 1 and the goldens' row count
 
 
 def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions) -> str | None:
@@ -240,7 +240,7 @@ def write_litert(source: Source, out_dir: Path, name: str, options: ExportOption
     """model.tflite beside the tf.js files when asked for: its metadata record, or {"refused": why} with a one-line note."""
     if "litert" not in options.runtimes:
         return None
-    batches = options.litert_batches or (1, goldens["count"])
+    batches = (1, goldens["count"], *options.litert_batches)
     try:
         with serving_saved_model(source, options) as (saved_model, signature, tags), quiet_converter():
             return write_tflite(saved_model, signature, tags, source.io, source.golden_in, out_dir, options.qmap, batches)

@@ -22,7 +22,8 @@ LITERT_DTYPES = frozenset({"float32", "int32", "uint8"})
 # --quantize's encoding → TFLite's: float16 weights, or dynamic-range int8 (per-channel int8 weights; TFLite's
 # hybrid kernels quantize activations on the fly). uint16 has no TFLite counterpart.
 TFLITE_QUANTIZATION = {"float16": "float16", "uint8": "int8"}
-MAX_BATCH = 100_000
+# MLIR's diagnostics of a failed conversion (loc(...): error: ..., and its notes): the refusal's one line says why.
+MLIR_DIAGNOSTICS = re.compile(r"^(loc\(|<unknown>:|error: |warning: |note: |\s+)")
 
 
 class LiteRtRefusal(ExportError):
@@ -87,6 +88,8 @@ def traced_signatures(fn, io: dict, golden_in: dict, batches: tuple[int, ...]) -
 def unsupported_ops(message: str) -> str:
     """The converter's refusal as one line: the TF ops outside the TFLite builtins, or its first error line."""
     ops = sorted(set(re.findall(r"'tf\.(\w+)'", message)))
+    if "Lowering tensor list ops is failed" in message:
+        return "the TFLite converter cannot lower its TensorList loop (a Keras 3 RNN) to builtin ops"
     if ops:
         return f"TF ops outside the TFLite builtins: {', '.join(ops)} (LiteRT.js runs builtin ops only)"
     lines = [ln.strip() for ln in message.splitlines() if "error:" in ln] or [message.strip().splitlines()[0]]
@@ -102,7 +105,7 @@ def convert(saved_model: Path, keys: list[str], encoding: str | None) -> bytes:
     if encoding == "float16":
         converter.target_spec.supported_types = [tf.float16]
     try:
-        with filtered_native_output():
+        with filtered_native_output(MLIR_DIAGNOSTICS):
             return converter.convert()
     except Exception as err:  # ConverterError, and the ValueErrors MLIR raises for shapes it cannot fix
         raise LiteRtRefusal(unsupported_ops(str(err))) from None

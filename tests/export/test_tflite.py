@@ -83,7 +83,7 @@ def test_quantize_follows_to_tflite(keras_modules, tmp_path, quantize, recorded)
     options = ExportOptions("graph", parse_quantize([quantize]), runtimes=("tfjs", "litert"), litert_batches=(2,))
     (meta,) = export_source(from_keras(tiny(keras_modules["keras3"]), "q"), tmp_path, options)
     assert meta["litert"]["quantization"] == recorded
-    assert [s["batch"] for s in meta["litert"]["signatures"]] == [2]
+    assert [s["batch"] for s in meta["litert"]["signatures"]] == [1, 2, 16]  # 2 beside the default 1 and 16
 
 
 def test_uint16_has_no_tflite_counterpart(keras_modules, tmp_path):

@@ -28,8 +28,8 @@ def verbose_requested() -> bool:
 
 
 @contextlib.contextmanager
-def filtered_native_output():
-    """Capture what C++ and Python write to fds 1 and 2, then re-emit all but the known noise."""
+def filtered_native_output(also: re.Pattern | None = None):
+    """Capture what C++ and Python write to fds 1 and 2, then re-emit all but the known noise (and lines matching also)."""
     if verbose_requested():
         yield
         return
@@ -49,7 +49,8 @@ def filtered_native_output():
             os.dup2(saved[fd], fd)
             os.close(saved[fd])
             captures[fd].seek(0)
-            kept = [ln for ln in captures[fd].read().decode(errors="replace").splitlines() if not NOISE.search(ln)]
+            kept = [ln for ln in captures[fd].read().decode(errors="replace").splitlines()
+                    if not NOISE.search(ln) and not (also and also.search(ln))]
             captures[fd].close()
             if kept:
                 os.write(fd, ("\n".join(kept) + "\n").encode())

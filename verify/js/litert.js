@@ -15,6 +15,17 @@ export const LITERT_BACKENDS = { 'litert-wasm': 'wasm', 'litert-webgpu': 'webgpu
 
 const TYPED = { float32: Float32Array, int32: Int32Array, uint8: Uint8Array };
 
+// Lines the wasm runtime logs as a matter of course (accelerators registered, XNNPack created, no NPU here).
+const ROUTINE_LOG = /^(INFO: |WARNING: \[npu_registry)/;
+
+/**
+ * Emscripten settings for LiteRT.js's wasm module, set as globalThis.Module before loadLiteRt (its loader reads
+ * and clears them): routine log lines dropped, the rest to console.error.
+ */
+export function quietModule() {
+  return { printErr: (line) => (ROUTINE_LOG.test(line) ? undefined : console.error(line)) };
+}
+
 /** The TFLite encoding of a folder's model.tflite (float32 when not quantized). */
 export function litertEncoding(meta) {
   return meta.litert?.quantization ?? 'float32';
@@ -25,7 +36,7 @@ export function pickSignature(litert, rows) {
   const fits = litert.signatures.filter((s) => rows % s.batch === 0).sort((a, b) => b.batch - a.batch);
   if (!fits.length) {
     throw new Error(`model.tflite runs batches of ${litert.signatures.map((s) => s.batch).join(', ')}, not ${rows} rows `
-      + '(re-export with --litert-batch)');
+      + '(re-export with --litert-batch N)');
   }
   return fits[0];
 }

@@ -12,6 +12,8 @@ import vm from 'node:vm';
 
 import * as litert from '@litertjs/core';
 
+import { quietModule } from '../js/litert.js';
+
 export { litert };
 
 /** The folder of LiteRT.js's wasm builds, inside the installed package. */
@@ -24,14 +26,6 @@ function importScriptsInNode(...urls) {
     const wrapped = `(function (require, __filename, __dirname) {\n${readFileSync(file, 'utf8')}\n;self.ModuleFactory = ModuleFactory;\n})`;
     vm.runInThisContext(wrapped, { filename: file })(createRequire(file), file, path.dirname(file));
   }
-}
-
-// Lines the wasm runtime logs as a matter of course (accelerators registered, XNNPack created, no NPU here).
-const ROUTINE = /^(INFO: |WARNING: \[npu_registry)/;
-
-/** The emscripten module's printErr: routine log lines dropped, the rest to stderr. */
-function printErr(line) {
-  if (!ROUTINE.test(line)) console.error(line);
 }
 
 /** Run load() with LiteRT.js's "no WebGPU device" warning silenced (Node has no navigator.gpu). */
@@ -55,7 +49,7 @@ export function loadLiteRtNode(options = {}) {
   if (!loading) {
     globalThis.self ??= globalThis;
     globalThis.importScripts ??= importScriptsInNode;
-    globalThis.Module = { printErr };  // read (and cleared) by LiteRT.js's loader as the emscripten module's settings
+    globalThis.Module = quietModule();
     loading = withoutWebGpuWarning(() => litert.loadLiteRt(WASM_DIR, options)).catch((err) => {
       loading = undefined;
       throw err;

@@ -2,7 +2,7 @@
 // compiled once per accelerator (wasm or WebGPU), run by the shared parity code (verify/litert.js). The runtime
 // (vendor/, single-threaded builds: no cross-origin isolation needed) is fetched on first use only.
 import { readTflite } from '../../verify/artifacts.js';
-import { LITERT_BACKENDS, checkLiteRtParity, runLiteRt } from '../../verify/litert.js';
+import { LITERT_BACKENDS, checkLiteRtParity, quietModule, runLiteRt } from '../../verify/litert.js';
 import { folderIO, loadSchema } from './loader.js';
 import { renderOutputs, maxDifference } from './outputs.js';
 import { h } from './widgets.js';
@@ -13,6 +13,7 @@ let runtime;
 /** The @litertjs/core module with its wasm runtime loaded from vendor/. */
 export function loadLiteRt() {
   runtime ??= import('../../vendor/litert-core.js').then(async (litert) => {
+    window.Module = quietModule();  // read (and cleared) by LiteRT.js's loader: its routine log stays off the console
     await litert.loadLiteRt(new URL('vendor/', document.baseURI).href);
     return litert;
   });
