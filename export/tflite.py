@@ -98,6 +98,8 @@ def unsupported_ops(message: str) -> str:
 
 def convert(saved_model: Path, keys: list[str], encoding: str | None) -> bytes:
     """TFLite flatbuffer of a SavedModel's signatures, builtin ops only, weights encoded as asked."""
+    from tensorflow.lite.python.convert_phase import ConverterError
+
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=keys)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if encoding:
@@ -107,7 +109,7 @@ def convert(saved_model: Path, keys: list[str], encoding: str | None) -> bytes:
     try:
         with filtered_native_output(MLIR_DIAGNOSTICS):
             return converter.convert()
-    except Exception as err:  # ConverterError, and the ValueErrors MLIR raises for shapes it cannot fix
+    except (ConverterError, ValueError) as err:  # and the ValueErrors MLIR raises for shapes it cannot fix
         raise LiteRtRefusal(unsupported_ops(str(err))) from None
 
 
@@ -129,6 +131,11 @@ def read_signatures(blob: bytes, io: dict) -> list[dict]:
         outputs = tensor_records(runner.get_output_details(), names["outputs"])
         if sorted(names["outputs"]) != sorted(s["name"] for s in io["outputs"]):
             raise LiteRtRefusal(f"signature {key} has outputs {names['outputs']}, the model {[s['name'] for s in io['outputs']]}")
+        details = {**runner.get_input_details(), **runner.get_output_details()}
+        for name, d in details.items():
+            if -1 in d["shape_signature"]:  # e.g. the result of a tf.cond or while loop: LiteRT.js sizes buffers up front
+                raise LiteRtRefusal(f"TFLite leaves '{name}' a dynamic shape {d['shape_signature'].tolist()} even at a fixed "
+                                    "batch; LiteRT.js needs static shapes")
         for record in inputs + outputs:
             if record["dtype"] not in LITERT_DTYPES:
                 raise LiteRtRefusal(f"TFLite made '{record['name']}' {record['dtype']}; LiteRT.js has float32, int32 and uint8 only")
@@ -145,9 +152,13 @@ def write_tflite(saved_model: Path, signature: str, tags, io: dict, golden_in: d
     with filtered_native_output():
         loaded = tf.saved_model.load(str(saved_model), tags=list(tags))
     signatures = traced_signatures(loaded.signatures[signature], io, golden_in, batches)
+    # A fresh root holds the model: a root with a `serve` endpoint (Keras's model.export) makes the converter
+    # replace the signatures asked for with `serving_default`.
+    root = tf.Module()
+    root.model = loaded
     with tempfile.TemporaryDirectory() as tmp:
         with filtered_native_output():
-            tf.saved_model.save(loaded, tmp, signatures=signatures)
+            tf.saved_model.save(root, tmp, signatures=signatures)
         blob = convert(Path(tmp), list(signatures), encoding)
     records = read_signatures(blob, io)
     (out_dir / TFLITE).write_bytes(blob)
