@@ -12,7 +12,8 @@ export { LITERT_BACKENDS };
 let runtime;
 /** The @litertjs/core module with its wasm runtime loaded from vendor/. */
 export function loadLiteRt() {
-  runtime ??= import('../../vendor/litert-core.js').then(async (litert) => {
+  // vendor/ (node_modules' pinned files, not the checkout's), relative to the page like every other URL here.
+  runtime ??= import(new URL('vendor/litert-core.js', document.baseURI).href).then(async (litert) => {
     window.Module = quietModule();  // read (and cleared) by LiteRT.js's loader: its routine log stays off the console
     await litert.loadLiteRt(new URL('vendor/', document.baseURI).href);
     return litert;
