@@ -137,4 +137,4 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
   }
   process.stdout.write(`${JSON.stringify(reply)}\n`);
 }
-for (const entry of loaded.values()) await (entry.close?.() ?? entry.model.dispose());
+for (const entry of loaded.values()) await (entry.close ? entry.close() : entry.model.dispose());
