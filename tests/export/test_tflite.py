@@ -103,3 +103,20 @@ def test_uint16_has_no_tflite_counterpart(keras_modules, tmp_path):
 def test_bad_runtime_options_exit_2_with_one_line(cli, args, message):
     code, _, err = cli("export", "mlp", *args)
     assert code == 2 and message in err.strip().splitlines()[-1], err
+
+
+def test_an_output_tflite_leaves_dynamic_is_refused(tmp_path):
+    """A tf.cond whose branches differ in shape: TFLite keeps [-1, 3] at a fixed batch, which LiteRT.js cannot size."""
+    from tfjs_bridge.common.quiet import tf
+    from tfjs_bridge.export.sources import from_path
+
+    class Branchy(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": tf.cond(tf.reduce_sum(x) > 0, lambda: 2 * x, lambda: x[:1])}
+
+    module = Branchy()
+    tf.saved_model.save(module, str(tmp_path / "branchy"), signatures={"serving_default": module.serve})
+    (meta,) = export_source(from_path(tmp_path / "branchy", kind="regression"), tmp_path / "out", LITERT)
+    assert meta["litert"] == {"refused": "TFLite leaves 'y' a dynamic shape [-1, 3] even at a fixed batch; "
+                                         "LiteRT.js needs static shapes"}
