@@ -43,3 +43,11 @@ def test_api_verifies_both_runtimes(keras_modules):
 
     report = tfjs_bridge.verify(tiny_classifier(keras_modules["keras3"]), runtimes=("tfjs", "litert"), format="graph")
     assert sorted(r["backend"] for r in report.rows) == ["cpu", "litert-wasm", "wasm"] and report.passed
+
+
+def test_explain_names_litert_rows_it_cannot_walk(tmp_path):
+    from tfjs_bridge.verify.explain import explain_row
+
+    row = {"folder": "m", "backend": "litert-wasm", "runtime": "litert", "pass": False, "maxAbsDiff": 1.0, "tolerance": 1e-4}
+    (line,) = explain_row(None, tmp_path, row)["lines"]
+    assert line.startswith("explain m on litert-wasm: LiteRT.js rows are not explained node by node")
