@@ -176,6 +176,11 @@ def print_table(metas: list[dict], seconds: list[float], out: Path) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    for meta in metas:  # --runtime tfjs,litert: what LiteRT.js gets (refusals were noted on stderr as they happened)
+        if "file" in meta.get("litert", {}):
+            litert = meta["litert"]
+            print(f"{meta['name']}: model.tflite {litert['bytes']:,} bytes, {litert['quantization'] or 'float32'}, "
+                  f"batches {', '.join(str(s['batch']) for s in litert['signatures'])}")
 
 
 def export_all(args: argparse.Namespace) -> tuple[list[dict], list[float]]:
