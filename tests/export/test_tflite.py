@@ -120,3 +120,13 @@ def test_an_output_tflite_leaves_dynamic_is_refused(tmp_path):
     (meta,) = export_source(from_path(tmp_path / "branchy", kind="regression"), tmp_path / "out", LITERT)
     assert meta["litert"] == {"refused": "TFLite leaves 'y' a dynamic shape [-1, 3] even at a fixed batch; "
                                          "LiteRT.js needs static shapes"}
+
+
+def test_the_schema_refuses_a_litert_record_no_reader_could_use(litert_folder):
+    meta = read_json(litert_folder / "metadata.json")
+    meta["litert"]["signatures"][0]["inputs"][0]["dtype"] = "int64"
+    with pytest.raises(schema.SchemaError, match="metadata.json: litert: dict fits none of the allowed forms"):
+        schema.validate(meta)
+    meta["litert"] = {"refused": ""}
+    with pytest.raises(schema.SchemaError, match="litert"):
+        schema.validate(meta)
