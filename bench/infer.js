@@ -31,6 +31,8 @@ async function load(dir, backend) {
     const meta = await readMetadataDir(dir);
     const compiled = await litert.loadAndCompile(await readTfliteDir(dir, meta), { accelerator: 'wasm' });
     loaded.set(`${dir} ${backend}`, { meta, compiled, close: () => compiled.delete() });
+    // Which wasm build LiteRT.js picked: relaxed SIMD where this engine validates it, else its compat build.
+    return { load_ms: performance.now() - started, threads: 1, simd: (await litert.supportsFeature('relaxedSimd')) ? 'relaxed' : 'compat' };
   } else {
     await useBackend(backend);
     loaded.set(`${dir} ${backend}`, await loadModelDir(tf, dir));
@@ -40,6 +42,8 @@ async function load(dir, backend) {
 
 /** Random plain inputs ({values, shape}) for a model's metadata at `batch` rows. */
 async function plainInputs(meta, batch) {
+  // A process that only runs LiteRT.js has started no tf.js backend yet (these inputs are made with tf.js).
+  if (!tf.engine().backendName) await useBackend('wasm');
   const xs = inputsOf(tf, meta, batch);
   const plain = await Promise.all(xs.map(async (x) => ({ values: await x.data(), shape: x.shape })));
   tf.dispose(xs);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 import { MODELS_ROOT } from '../support/paths.js';
 import { goldenArrays, pickSignature, runLiteRt } from '../../verify/js/litert.js';
-import { verifyLiteRt } from '../../verify/node/harness.js';
+import { useBackend, verifyLiteRt } from '../../verify/node/harness.js';
 import { litert, loadLiteRtNode } from '../../verify/node/litert.js';
 import { readGoldensDir, readMetadataDir, readTfliteDir } from '../../verify/node/load.js';
 
@@ -15,6 +15,10 @@ test('LiteRT.js loads its wasm runtime in Node once, and later calls share it', 
   const runtime = await first;
   assert.ok(runtime instanceof litert.LiteRt);
   assert.equal(litert.getGlobalLiteRt(), runtime);
+  // The worker globals are gone again: with importScripts left behind, tf.js's wasm backend took Node for a
+  // worker and failed to find its .wasm (when LiteRT.js loaded first).
+  assert.equal(typeof globalThis.importScripts, 'undefined');
+  await useBackend('wasm');
 });
 
 test('the demo MLP runs through LiteRT.js as TensorFlow ran it, every tensor freed', { timeout: 60_000 }, async (t) => {

@@ -1,6 +1,6 @@
 // LiteRT.js (@litertjs/core) in Node. Its loader is written for pages and workers: it runs the wasm build's
 // script with a <script> tag or importScripts and then reads `self.ModuleFactory`. Node has neither, so this
-// module gives it both, once: importScripts evaluates the emscripten script (which reads its .wasm with
+// module gives it both while it loads: importScripts evaluates the emscripten script (which reads its .wasm with
 // node:fs when it sees Node) with a CommonJS `require`, and publishes its factory on `self` (globalThis).
 // The runtime's start-up log (INFO/WARNING lines on every environment and model) and its note that Node has no
 // WebGPU are kept off the terminal; anything else it prints passes through.
@@ -46,14 +46,25 @@ let loading;
  * the threaded build, which LiteRT.js allows only with relaxed SIMD.
  */
 export function loadLiteRtNode(options = {}) {
-  if (!loading) {
-    globalThis.self ??= globalThis;
-    globalThis.importScripts ??= importScriptsInNode;
-    globalThis.Module = quietModule();
-    loading = withoutWebGpuWarning(() => litert.loadLiteRt(WASM_DIR, options)).catch((err) => {
-      loading = undefined;
-      throw err;
-    });
-  }
+  loading ??= withWorkerGlobals(() => withoutWebGpuWarning(() => litert.loadLiteRt(WASM_DIR, options))).catch((err) => {
+    loading = undefined;
+    throw err;
+  });
   return loading;
+}
+
+/**
+ * Run load() with the worker globals LiteRT.js's loader needs, removed again after: other emscripten modules
+ * (tfjs-backend-wasm's) take a global importScripts to mean a worker, and then look for their .wasm by URL.
+ */
+async function withWorkerGlobals(load) {
+  const added = ['self', 'importScripts'].filter((name) => !(name in globalThis));
+  globalThis.self ??= globalThis;
+  globalThis.importScripts ??= importScriptsInNode;
+  globalThis.Module = quietModule();
+  try {
+    return await load();
+  } finally {
+    for (const name of added) delete globalThis[name];
+  }
 }
