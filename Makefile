@@ -43,7 +43,7 @@ artifacts/%/run.json: $(TRAIN_SRC) $(COMMON_SRC) | setup
 	$(PY) -m train $*
 
 web/models/%/model.json: artifacts/%/run.json $(EXPORT_SRC) $(COMMON_SRC) | setup
-	$(PY) -m export $* --out web/models
+	$(PY) -m export $* --runtime tfjs,litert --litert-batch 1000 --out web/models
 
 # The MLP also ships as a layers model: trainable in tf.js (tests/js/trainable.test.js fits it).
 web/models/mlp-layers/model.json: artifacts/mlp/run.json $(EXPORT_SRC) $(COMMON_SRC) | setup

@@ -1,5 +1,6 @@
-"""Inference timing: TF-Python on the SavedModels against tf.js in Node (cpu, wasm, the worker pool), interleaved
-round by round in one run, and tf.js in headless Chromium (cross-origin isolated or not)."""
+"""Inference timing: TF-Python on the SavedModels against tf.js in Node (cpu, wasm, the worker pool) and LiteRT.js
+(wasm, for folders with a model.tflite), interleaved round by round in one run, and both web runtimes in headless
+Chromium (tf.js cross-origin isolated or not; LiteRT.js on wasm and WebGPU)."""
 
 import json
 import os
@@ -13,6 +14,10 @@ from tfjs_bridge.common import paths
 from tfjs_bridge.common.quiet import tf
 
 NODE_BACKENDS = ("cpu", "wasm", "pool")
+# LiteRT.js for folders exported with --runtime tfjs,litert, each in a Node process of its own (LiteRT.js loads one
+# wasm build per process): the build it picks in plain Node 20 (compat: no relaxed SIMD), and its relaxed-SIMD
+# build where Node's flag enables that. Its threaded build does not load in Node (no blob: workers).
+LITERT_BACKENDS = {"litert-wasm": (), "litert-wasm (relaxed SIMD)": ("--experimental-wasm-relaxed-simd",)}
 
 
 def time_calls(fn, runs: int, warmup: int = 2) -> float:
@@ -29,8 +34,8 @@ def time_calls(fn, runs: int, warmup: int = 2) -> float:
 class NodeSide:
     """bench/infer.js as a long-lived process: one request line in, one JSON line out."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen(["node", "bench/infer.js"], cwd=paths.CHECKOUT, stdin=subprocess.PIPE,
+    def __init__(self, flags=()):
+        self.proc = subprocess.Popen(["node", *flags, "bench/infer.js"], cwd=paths.CHECKOUT, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
 
     def ask(self, **request) -> dict:
@@ -70,6 +75,7 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
     big = 50 if smoke else 1000
     runs1, runs_big = (3, 2) if smoke else (40, 8)
     node = NodeSide()
+    litert_nodes = {b: NodeSide(flags) for b, flags in LITERT_BACKENDS.items()}
     try:
         wasm = node.ask(matmul=256 if smoke else 1024)["gflops"]
         # Cores this process really gets on a shared machine: what the worker pool can use at best.
@@ -81,18 +87,23 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
                 continue
             dir_ = str(meta_file.parent)
             py, py_load = python_model(artifacts_dir, meta)
-            loads = {b: node.ask(load=dir_, backend=b) for b in NODE_BACKENDS}
+            has_tflite = "file" in (meta.get("litert") or {})
+            side_of = {**{b: (node, b) for b in NODE_BACKENDS},
+                       **({b: (n, "litert-wasm") for b, n in litert_nodes.items()} if has_tflite else {})}
+            backends = tuple(side_of)
+            loads = {b: proc.ask(load=dir_, backend=wire) for b, (proc, wire) in side_of.items()}
             sides = {("python", 1): lambda: py(1, runs1), ("python", big): lambda: py(big, runs_big)}
-            for b in NODE_BACKENDS:
-                sides[b, 1] = lambda b=b: node.ask(time=dir_, backend=b, batch=1, runs=runs1)["median"]
+            for b, (proc, wire) in side_of.items():
+                sides[b, 1] = lambda p=proc, w=wire: p.ask(time=dir_, backend=w, batch=1, runs=runs1)["median"]
                 if b != "cpu":  # plain-JS matmuls take ~0.3 s at batch 1000: measured once below, not per round
-                    sides[b, big] = lambda b=b: node.ask(time=dir_, backend=b, batch=big, runs=runs_big)["median"]
+                    sides[b, big] = lambda p=proc, w=wire: p.ask(time=dir_, backend=w, batch=big, runs=runs_big)["median"]
             samples = interleave(sides, rounds)
             samples["cpu", big] = [node.ask(time=dir_, backend="cpu", batch=big, runs=1 if smoke else 3)["median"]]
             for backend, load_ms, threads in [("tensorflow", py_load, None),
-                                               *((b, loads[b]["load_ms"], loads[b]["threads"]) for b in NODE_BACKENDS)]:
+                                               *((b, loads[b]["load_ms"], loads[b]["threads"]) for b in backends)]:
                 key = "python" if backend == "tensorflow" else backend
                 row = {"runtime": "python" if key == "python" else "node", "model": meta_file.parent.name,
+                       **({"web_runtime": "litert", "simd": loads[key].get("simd")} if key in LITERT_BACKENDS else {}),
                        "backend": backend, "load_ms": load_ms, "threads": threads, "big_batch": big,
                        "batch1_ms": spread(samples[key, 1]), "big_batch_ms": spread(samples[key, big])}
                 row["examples_per_sec"] = big * 1000 / row["big_batch_ms"]["median"]
@@ -104,11 +115,13 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
         usable.append(node.ask(parallel=os.cpu_count())["speedup"])  # and again at the end
         return rows, {"wasm_matmul_gflops_per_thread": wasm, "node_parallel_speedup": usable}
     finally:
-        node.close()
+        for side in (node, *litert_nodes.values()):
+            side.close()
 
 
 def bench_browser(smoke: bool = False) -> list[dict]:
-    """tf.js in headless Chromium (cpu, wasm, webgl; wasm with and without cross-origin isolation), via bench/browser.js."""
+    """tf.js in headless Chromium (cpu, wasm, webgl; wasm with and without cross-origin isolation) and LiteRT.js (wasm,
+    WebGPU where Chromium gives an adapter), via bench/browser.js."""
     cmd = ["node", "bench/browser.js"] + (["--smoke"] if smoke else [])
     out = subprocess.run(cmd, cwd=paths.CHECKOUT, capture_output=True, text=True, timeout=900, check=True)
     return json.loads(out.stdout)

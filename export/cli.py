@@ -78,9 +78,38 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
                         help="the compatibility rules the graph format may apply where the graph needs them "
                         f"(default: all: {', '.join(RULE_NAMES)}); none converts the graph as the converter alone does")
     parser.add_argument("--name", help="output folder name (one model, one format)")
+    parser.add_argument("--runtime", type=runtimes, default=("tfjs",), metavar="tfjs[,litert]",
+                        help="web runtimes to export for (default: tfjs): litert also writes model.tflite for LiteRT.js "
+                        "(TensorFlow's TFLite converter, builtin ops only, static shapes; --quantize float16 or uint8 → "
+                        "float16 or dynamic-range int8 weights); a model TFLite cannot carry gets a one-line note")
+    parser.add_argument("--litert-batch", type=batch_list, metavar="N[,N]",
+                        help="with --runtime litert: batch sizes model.tflite runs beyond 1 and the goldens' row count "
+                        "(one signature each, sharing the weights), e.g. 1000 for the benchmark's large batch")
     parser.add_argument("--verify", action="store_true", help="then check every exported folder in Node (cpu and wasm), "
                         "as `tfjs-bridge verify` does; exit 1 if any check fails")
     return parser
+
+
+def runtimes(text: str) -> tuple[str, ...]:
+    """argparse type: the web runtimes to export for, tfjs always among them (the model folder is a tf.js folder)."""
+    chosen = tuple(dict.fromkeys(r for r in text.split(",") if r))
+    unknown = [r for r in chosen if r not in ("tfjs", "litert")]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown runtime {','.join(unknown) or repr(text)}: choose from tfjs, litert")
+    if "tfjs" not in chosen:
+        raise argparse.ArgumentTypeError("tfjs is always exported (model.json is the folder's contract): give tfjs,litert")
+    return chosen
+
+
+def batch_list(text: str) -> tuple[int, ...]:
+    """argparse type: comma-separated batch sizes, each 1 to 100000."""
+    try:
+        sizes = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or len(sizes) > 16 or not all(1 <= n <= 100_000 for n in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 to 16 batch sizes from 1 to 100000, e.g. 1,1000")
+    return sizes
 
 
 def resolve_models(names: list[str], root: Path) -> list[Path]:
@@ -121,6 +150,8 @@ def check_arguments(args: argparse.Namespace) -> str | None:
             check_replaceable(args.out / args.name)
         except UserError as err:
             return str(err)
+    if args.litert_batch and "litert" not in args.runtime:
+        return "--litert-batch is for --runtime tfjs,litert"
     if args.name and len(args.models) > 1:
         return "--name needs a single model"
     if args.name and args.format == "both":
@@ -170,6 +201,11 @@ def print_table(metas: list[dict], seconds: list[float], out: Path) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    for meta in metas:  # --runtime tfjs,litert: what LiteRT.js gets (refusals were noted on stderr as they happened)
+        if "file" in meta.get("litert", {}):
+            litert = meta["litert"]
+            print(f"{meta['name']}: model.tflite {litert['bytes']:,} bytes, {litert['quantization'] or 'float32'}, "
+                  f"batches {', '.join(str(s['batch']) for s in litert['signatures'])}")
 
 
 def export_one(source, args, qmap: dict | None, prove) -> tuple[list[dict], list[str]]:
@@ -177,7 +213,8 @@ def export_one(source, args, qmap: dict | None, prove) -> tuple[list[dict], list
     from tfjs_bridge.export.convert import ExportOptions, export_source
     from tfjs_bridge.export.proof import export_proven
 
-    options = ExportOptions(args.format, qmap, args.shard_size, folder=args.name, rules=args.compat)
+    options = ExportOptions(args.format, qmap, args.shard_size, folder=args.name, rules=args.compat,
+                            runtimes=args.runtime, litert_batches=args.litert_batch or ())
     if args.format == "auto" and prove is not None:
         meta, failed = export_proven(source, args.out, options, prove)
         return [meta], [f"{meta['name']}: {line}" for line in failed]

@@ -24,9 +24,11 @@ from tfjs_bridge.export.keras_bridge import keras_flavour, to_tf_keras
 from tfjs_bridge.export.ops import kernel_gaps, unsupported_ops_message
 from tfjs_bridge.export.sources import Source, from_artifact
 from tfjs_bridge.export.tensors import keras_args, keras_call
+from tfjs_bridge.export.tflite import LiteRtRefusal, write_tflite
 from tfjs_bridge.export.weights import check_quantized, load_read_back, quantization_label, weight_bytes
 
 FORMATS = ("graph", "layers")
+RUNTIMES = ("tfjs", "litert")
 SHARD_SIZE = 4 * 1024 * 1024  # the converter's default weight_shard_size_bytes
 
 
@@ -232,6 +234,8 @@ class ExportOptions:
     flavour: str = "keras3"  # the Keras of a subclassed model's functional twin (keras3 or tf_keras)
     folder: str | None = None  # --name: the folder's name instead of the source's (one format only)
     rules: tuple = compat.NAMES  # --compat: the compatibility rules the graph format may apply (export/compat/)
+    runtimes: tuple = ("tfjs",)  # "litert" adds model.tflite (export/tflite.py)
+    litert_batches: tuple = ()  # model.tflite's batch sizes beyond 1 and the goldens' row count
 
 
 def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions) -> tuple[str | None, dict]:
@@ -251,6 +255,31 @@ def write_format(source: Source, out_dir: Path, fmt: str, options: ExportOptions
         save_keras_as_saved_model(saved, source.io, Path(tmp) / "saved_model")
         applied.update(convert_graph(Path(tmp) / "saved_model", out_dir, qmap, shard_size, rules=rules))
     return keras_flavour(model), applied
+
+
+@contextlib.contextmanager
+def serving_saved_model(source: Source, options: ExportOptions):
+    """(SavedModel folder, signature, tags) serving the source: its own, or its Keras model saved to a temporary one."""
+    if source.saved_model is not None:
+        yield source.saved_model, source.signature, source.tags
+        return
+    model = source.keras_model if source.keras_model is not None else source.layers_model(options.flavour)
+    with tempfile.TemporaryDirectory() as tmp:
+        save_keras_as_saved_model(model, source.io, Path(tmp) / "saved_model")
+        yield Path(tmp) / "saved_model", "serving_default", ("serve",)
+
+
+def write_litert(source: Source, out_dir: Path, name: str, options: ExportOptions, goldens: dict) -> dict | None:
+    """model.tflite beside the tf.js files when asked for: its metadata record, or {"refused": why} with a one-line note."""
+    if "litert" not in options.runtimes:
+        return None
+    batches = (1, goldens["count"], *options.litert_batches)
+    try:
+        with serving_saved_model(source, options) as (saved_model, signature, tags), quiet_converter():
+            return write_tflite(saved_model, signature, tags, source.io, source.golden_in, out_dir, options.qmap, batches)
+    except LiteRtRefusal as err:
+        note(f"note: {name}: no model.tflite for LiteRT.js: {err}")
+        return {"refused": str(err)}
 
 
 def base_name(source: Source) -> str:
@@ -301,6 +330,9 @@ def write_folder(source: Source, out_root: Path, name: str, fmt: str, options: E
         meta = build_metadata(source, name, fmt, used, qmap, goldens, tmp)
         if applied:  # in the pass's order; absent when no rule matched (such folders are as before the pass)
             meta["compat"] = [{"rule": rule, "count": count} for rule, count in applied.items()]
+        litert = write_litert(source, tmp, name, options, goldens)
+        if litert:
+            meta["litert"] = litert
         if qmap and source.evaluate is not None:
             meta["accuracy"] = quantized_accuracy(source, tmp, options.flavour)
         schema.validate(goldens, schema.GOLDENS)

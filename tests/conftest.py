@@ -85,6 +85,20 @@ def cli(capsys):
 
 
 @pytest.fixture(scope="session")
+@pytest.fixture(scope="session")
+def litert_folder(keras_modules, tmp_path_factory):
+    """tiny_classifier exported for tf.js and LiteRT.js (graph format, model.tflite at batches 1 and 16)."""
+    from tests.support.keras_models import tiny_classifier
+    from tfjs_bridge.export.convert import ExportOptions, export_source
+    from tfjs_bridge.export.sources import from_keras
+
+    out = tmp_path_factory.mktemp("litert")
+    options = ExportOptions("graph", runtimes=("tfjs", "litert"))
+    (meta,) = export_source(from_keras(tiny_classifier(keras_modules["keras3"]), "tiny"), out, options)
+    return out / meta["name"]
+
+
+@pytest.fixture(scope="session")
 def keras_modules():
     """Keras 3 (tf.keras under TF 2.19) and tf_keras (the legacy Keras 2), keyed by the names metadata uses."""
     from tfjs_bridge.common.quiet import quiet_import

@@ -34,7 +34,8 @@ DEMO_MODELS = "web/models"
 DEMO_STEPS = [
     ("train", ["linear"]),
     ("train", ["mlp"]),
-    ("export", ["linear", "mlp", "--out", DEMO_MODELS]),
+    # model.tflite for LiteRT.js too, with a signature at the benchmark's large batch
+    ("export", ["linear", "mlp", "--runtime", "tfjs,litert", "--litert-batch", "1000", "--out", DEMO_MODELS]),
     ("export", ["mlp", "--format", "layers", "--out", DEMO_MODELS]),  # trainable in tf.js (tests/js/trainable.test.js)
 ]
 

@@ -47,7 +47,7 @@ class Report:
 def why(row: dict) -> str:
     """The reason a harness row failed, in the order the harness checks them."""
     if row.get("unsupported"):
-        return f"unsupported by tf.js: {row['unsupported']}"
+        return f"unsupported by {'LiteRT.js' if row.get('runtime') == 'litert' else 'tf.js'}: {row['unsupported']}"
     if row.get("error"):
         return row["error"]
     diff, tolerance = row.get("maxAbsDiff"), row.get("tolerance")
@@ -60,7 +60,7 @@ def why(row: dict) -> str:
     return f"output shape {row.get('shape')} != expected {row.get('expectedShape')}"
 
 
-def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, kind) -> list[Path]:
+def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, kind, runtimes=("tfjs",)) -> list[Path]:
     """Export a Keras model object or a model path into out; return the model folders written."""
     from tfjs_bridge.export.convert import ExportOptions, export_source
     from tfjs_bridge.export.sources import from_keras, from_path
@@ -77,22 +77,37 @@ def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, k
         source = from_path(Path(model), golden_file, kind)
     else:
         source = from_keras(model, name, golden_file, kind)
-    metas = export_source(source, out, ExportOptions(fmt, parse_quantize([quantize] if isinstance(quantize, str) else quantize)))
+    qmap = parse_quantize([quantize] if isinstance(quantize, str) else quantize)
+    metas = export_source(source, out, ExportOptions(fmt, qmap, runtimes=("tfjs", *(r for r in runtimes if r != "tfjs"))))
     return [out / m["name"] for m in metas]
 
 
-def verify(model, inputs=None, *, backends=("cpu", "wasm"), format: str = "auto", quantize=None, kind: str | None = None,
-           name: str = "model", keep: Path | None = None) -> Report:
+RUNTIME_BACKENDS = {"tfjs": ("cpu", "wasm"), "litert": ("litert-wasm",)}
+
+
+def backends_for(runtimes, backends) -> tuple[str, ...]:
+    """The harness backends: those given, or every Node backend of the runtimes asked for."""
+    unknown = [r for r in runtimes if r not in RUNTIME_BACKENDS]
+    if unknown or not runtimes:
+        raise UserError(f"unknown runtime {', '.join(map(repr, unknown)) or 'none'}: choose from tfjs, litert")
+    return tuple(backends) if backends is not None else tuple(b for r in runtimes for b in RUNTIME_BACKENDS[r])
+
+
+def verify(model, inputs=None, *, backends=None, runtimes=("tfjs",), format: str = "auto", quantize=None,
+           kind: str | None = None, name: str = "model", keep: Path | None = None) -> Report:
     """Export model (a Keras model, or a .keras/.h5 file, SavedModel or artifact folder) and verify it in Node.
 
     inputs: the golden inputs, a batch for the model's one input or {input name: batch} (default: 16 seeded rows
     per fixed-shape input, in its dtype and range); format: auto, graph, layers or both; quantize: e.g. "uint8" or ["float16=*/kernel"];
+    runtimes: ("tfjs",) (default) or ("tfjs", "litert"), which also writes model.tflite and checks it in LiteRT.js;
+    backends: the harness's backends (default: cpu and wasm for tfjs, litert-wasm for litert);
     keep: write the model folders there instead of a temporary folder. Returns the Report; raises ParityError
     (an AssertionError, so pytest shows it as a failed assertion) when a check fails, UserError for bad input.
     """
+    backends = backends_for(runtimes, backends)
     with tempfile.TemporaryDirectory(prefix="tfjs-bridge-verify-") as tmp:
         out = Path(keep) if keep is not None else Path(tmp) / "models"
-        folders = export_for_verify(model, inputs, out, name, format, quantize, kind)
+        folders = export_for_verify(model, inputs, out, name, format, quantize, kind, runtimes)
         result = run_harness([*map(str, folders), "--backends", ",".join(backends), "--json", "--no-report"], capture=True)
     try:
         rows = json.loads(result.stdout)["rows"]
@@ -101,5 +116,6 @@ def verify(model, inputs=None, *, backends=("cpu", "wasm"), format: str = "auto"
                         f"{(result.stderr.strip() or result.stdout.strip() or 'no output').splitlines()[-1]}") from None
     report = Report(rows, folders)
     if not report.passed:
-        raise ParityError("tf.js does not reproduce TensorFlow:\n  " + "\n  ".join(report.failures() or ["no checks ran"]), report)
+        who = "tf.js" if tuple(runtimes) == ("tfjs",) else "tf.js or LiteRT.js"
+        raise ParityError(f"{who} does not reproduce TensorFlow:\n  " + "\n  ".join(report.failures() or ["no checks ran"]), report)
     return report

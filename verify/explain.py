@@ -289,6 +289,10 @@ def explain_row(explainer: Explainer, folder: Path, row: dict) -> dict:
     if row.get("error"):
         return {**head, "lines": [f"explain {row['folder']} on {row['backend']}: nothing to compare, the check failed "
                                   f"before parity ({row['error']})"], "report": None}
+    if row.get("runtime") == "litert":  # the explainer walks tf.js's graph node by node; model.tflite has no such view
+        return {**head, "lines": [f"explain {row['folder']} on {row['backend']}: LiteRT.js rows are not explained node by "
+                                  "node (only tf.js's graph is); compare its tf.js rows, or export the model again"],
+                "report": None}
     report = explainer.explain(folder, row["backend"])
     return {**head, "lines": describe(row["folder"], row["backend"], report), "report": report}
 

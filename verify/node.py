@@ -34,8 +34,10 @@ def harness() -> tuple[str, Path]:
     node = node_binary()
     home = paths.node_home()
     script = home / HARNESS
-    if not (home / "node_modules" / "@tensorflow" / "tfjs").is_dir() or not script.is_file():
-        raise UserError(f"tf.js for Node is not installed (looked in {home}): run `tfjs-bridge setup-node` "
+    # LiteRT.js came later: a harness installed before it would fail on its first import, so it is checked too.
+    packages = [home / "node_modules" / p for p in (Path("@tensorflow") / "tfjs", Path("@litertjs") / "core")]
+    if not all(p.is_dir() for p in packages) or not script.is_file():
+        raise UserError(f"tf.js and LiteRT.js for Node are not installed (looked in {home}): run `tfjs-bridge setup-node` "
                         "(or `npm ci` in a checkout)")
     # A harness set up by an older version may lack a package added since (the schema validator, say).
     pins = json.loads(harness_file("package.json").read_text())["dependencies"]

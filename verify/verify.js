@@ -5,8 +5,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { formatTable } from './js/table.js';
-import { BACKENDS, DEFAULT_TIMEOUT_S, verifyDirs } from './node/isolate.js';
+import { fastest, formatTable } from './js/table.js';
+import { ALL_BACKENDS as BACKENDS, DEFAULT_TIMEOUT_S, verifyDirs } from './node/isolate.js';
 import { discoverModels, isModelFolder } from './node/load.js';
 
 // The tf.js the folders' workers run, read without importing it here (this thread never runs a model).
@@ -14,10 +14,12 @@ const TFJS_VERSION = createRequire(import.meta.url)('@tensorflow/tfjs/package.js
 
 const USAGE = `usage: tfjs-bridge-verify [DIR ...] [--backends ${BACKENDS.join(',')}] [--json] [--json-out FILE] [--no-report] [--timeout SECONDS] [--help] [--version]
 
-Run each model folder's goldens.json on tf.js backends in Node and compare with the Python outputs.
+Run each model folder's goldens.json on tf.js backends (and LiteRT.js, for a model.tflite) in Node and compare
+with the Python outputs; then name, per model, the fastest backend among those that passed.
 Each DIR is a model folder (holding metadata.json) or a folder of model folders; default: web_models.
 
-  --backends LIST  comma-separated tf.js backends (default ${BACKENDS.join(',')})
+  --backends LIST  comma-separated backends: tf.js's cpu and wasm, LiteRT.js's litert-wasm (default: all three,
+                   litert-wasm only for folders exported with --runtime tfjs,litert)
   --json           print one JSON object {verified_at, tfjs, rows} instead of the table
   --json-out FILE  also write that JSON object to FILE (what \`tfjs-bridge verify --explain\` reads)
   --no-report      do not write parity-report.json into each folder of model folders
@@ -26,8 +28,8 @@ Each DIR is a model folder (holding metadata.json) or a folder of model folders;
   --help           show this help
   --version        show the version
 
-Exit status: 0 all checks passed, 1 a check failed (a parity failure, or a backend tf.js cannot run the
-model on: UNSUPPORTED rows), 2 usage error or no model folders.`;
+Exit status: 0 all checks passed, 1 a check failed (a parity failure, or a backend tf.js or LiteRT.js cannot
+run the model on: UNSUPPORTED rows), 2 usage error or no model folders.`;
 
 /** Print one error line and exit with code. */
 function fail(message, code = 2) {
@@ -40,7 +42,7 @@ try {
   parsed = parseArgs({
     allowPositionals: true,
     options: {
-      backends: { type: 'string', default: BACKENDS.join(',') },
+      backends: { type: 'string' },
       json: { type: 'boolean', default: false },
       'json-out': { type: 'string' },
       'no-report': { type: 'boolean', default: false },
@@ -64,7 +66,8 @@ if (options.version) {
   console.log(pkg.version);
   process.exit(0);
 }
-const backends = options.backends.split(',').filter(Boolean);
+const explicit = options.backends !== undefined;
+const backends = (options.backends ?? BACKENDS.join(',')).split(',').filter(Boolean);
 const unknown = backends.filter((b) => !BACKENDS.includes(b));
 if (unknown.length || !backends.length) fail(`unknown backend '${unknown.join(',')}': choose from ${BACKENDS.join(', ')}`);
 const timeoutS = Number(options.timeout);
@@ -88,7 +91,7 @@ if (!targets.some((t) => t.models.length)) {
 const verifiedAt = new Date().toISOString();
 const rows = [];
 for (const target of targets) {
-  const found = await verifyDirs(target.models, backends, { timeoutS });
+  const found = await verifyDirs(target.models, backends, { timeoutS, explicit });
   rows.push(...found);
   // The web app shows each model's last parity status from this file (GET /api/models).
   if (!target.single && !options['no-report']) {
@@ -103,11 +106,13 @@ function summary() {
   if (!failed) return `all ${rows.length} checks passed`;
   if (!unsupported) return `${failed} of ${rows.length} checks FAILED`;
   const rest = failed - unsupported;
-  return `${failed} of ${rows.length} checks did not pass: ${unsupported} unsupported by tf.js (not parity failures)`
+  return `${failed} of ${rows.length} checks did not pass: ${unsupported} unsupported by the runtime (tf.js or LiteRT.js; not parity failures)`
     + (rest ? `, ${rest} FAILED` : '');
 }
 const report = JSON.stringify({ verified_at: verifiedAt, tfjs: TFJS_VERSION, rows });
 if (options['json-out']) await writeFile(options['json-out'], `${report}\n`);
 // Exit once stdout is drained: process.exit right after writing cut piped output at 64 KiB.
-const text = options.json ? `${report}\n` : `${formatTable(rows)}\n\n${summary()}\n`;
+const best = fastest(rows);
+const fastestLines = best.length ? `\n${best.map((b) => `fastest for ${b.model}: ${b.backend} (${b.ms.toFixed(1)} ms)`).join('\n')}\n` : '';
+const text = options.json ? `${report}\n` : `${formatTable(rows)}\n${fastestLines}\n${summary()}\n`;
 process.stdout.write(text, () => process.exit(failed ? 1 : 0));

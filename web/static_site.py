@@ -61,7 +61,8 @@ def copy_verified(folder: Path, dest: Path) -> None:
     with files.folder(folder, folder.name) as fd:
         meta = verify_open_folder(fd)
         dest.mkdir(parents=True)
-        for rel in [MODEL_JSON, schema.METADATA, meta["goldens"]["path"], *(f["path"] for f in meta["files"])]:
+        tflite = [meta["litert"]["file"]] if "file" in meta.get("litert", {}) else []
+        for rel in [MODEL_JSON, schema.METADATA, meta["goldens"]["path"], *(f["path"] for f in meta["files"]), *tflite]:
             handle, _ = files.open_regular(fd, rel, max(LIMITS.values()))
             with handle, open(dest / rel, "wb") as copy:
                 shutil.copyfileobj(handle, copy)
@@ -69,15 +70,18 @@ def copy_verified(folder: Path, dest: Path) -> None:
 
 def write_site(app, out: Path) -> list[str]:
     """Write the site for app's models folder into out (atomically); return the model names."""
-    from tfjs_bridge.web.views import SHARED_JS, VENDOR
+    from tfjs_bridge.web.views import LITERT_VENDOR, SHARED_JS, VENDOR
 
     check_target(out)
+    vendor = dict(VENDOR)
     missing = [rel for rel in VENDOR.values() if not (app.config["NODE_MODULES"] / rel).is_file()]
     if missing:
         raise SiteError(f"tf.js bundles missing from {app.config['NODE_MODULES']} ({missing[0]}): run `tfjs-bridge setup-node`")
     with atomic_directory(out) as tmp:
         entries = copy_models(app.config["MODELS_DIR"], tmp / "models")
         (tmp / "models" / "index.json").write_text(json.dumps({"models": entries}, indent=1) + "\n")
+        if any(e["litert"] for e in entries):  # LiteRT.js's files (19 MB) only for a site with a model.tflite
+            vendor.update(LITERT_VENDOR)
         with app.test_request_context("/"):
             from flask import render_template
 
@@ -87,7 +91,7 @@ def write_site(app, out: Path) -> list[str]:
         for name in SHARED_JS:
             shutil.copyfile(JS_DIR / name, tmp / "verify" / name)
         (tmp / "vendor").mkdir()
-        for name, rel in VENDOR.items():
+        for name, rel in vendor.items():
             (tmp / "vendor" / name).parent.mkdir(exist_ok=True)
             shutil.copyfile(app.config["NODE_MODULES"] / rel, tmp / "vendor" / name)
         (tmp / "schema").mkdir()

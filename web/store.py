@@ -154,6 +154,7 @@ class Store:
             "goldens": meta["goldens"]["count"],
             "training": (meta["training"] or {}).get("final"),
             "python": self.saved_model_dir(meta) is not None,
+            "litert": "file" in (meta.get("litert") or {}),  # a model.tflite the page can run in LiteRT.js
         }
 
     def saved_model_dir(self, meta: dict) -> Path | None:

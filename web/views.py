@@ -34,9 +34,18 @@ VENDOR = {
     **{f"json-schema/{m}.js": f"@cfworker/json-schema/dist/esm/{m}.js" for m in (
         "index", "deep-compare-strict", "dereference", "format", "pointer", "types", "ucs2-length", "validate", "validator")},
 }
+# LiteRT.js for models with a model.tflite: its two ES modules (the page's import map names the second) and the
+# single-threaded wasm builds it picks between (relaxed SIMD or compat), which need no cross-origin isolation.
+LITERT_VENDOR = {
+    "litert-core.js": "@litertjs/core/dist/index.js",
+    "litert-wasm-utils.js": "@litertjs/wasm-utils/dist/index.js",
+    **{f"litert_wasm{build}_internal.{ext}": f"@litertjs/core/wasm/litert_wasm{build}_internal.{ext}"
+       for build in ("", "_compat") for ext in ("js", "wasm")},
+}
 # The page's import map: bare specifiers the shared modules import (Node finds them in node_modules), as URLs
 # relative to the page ("./": an import map reads a value without it as another bare specifier).
-IMPORTS = {"@cfworker/json-schema": "./vendor/json-schema/index.js"}
+IMPORTS = {"@cfworker/json-schema": "./vendor/json-schema/index.js",
+           "@litertjs/wasm-utils": "./vendor/litert-wasm-utils.js"}  # what LiteRT.js's module imports by name
 # Bundles and model files worth compressing: tf.min.js 1.47 MB → 0.37 MB gzipped, goldens.json ~12x smaller;
 # float32 shards shrink only ~7% (the MLP: 318,056 → 294,783 bytes), but at no cost after the first request.
 COMPRESSIBLE = (".js", ".wasm", ".json", ".bin")
@@ -158,8 +167,9 @@ def verify_script(filename: str):
 
 @bp.get("/vendor/<path:filename>")
 def vendor(filename: str):
-    """Serve a pinned tf.js bundle from node_modules (no CDN: the demo works offline)."""
-    if filename not in VENDOR:
+    """Serve a pinned tf.js or LiteRT.js file from node_modules (no CDN: the demo works offline)."""
+    rel = VENDOR.get(filename) or LITERT_VENDOR.get(filename)
+    if rel is None:
         abort(404)
     # Versions are pinned in package-lock.json, so a day's caching is safe; the ETag revalidates after.
-    return send_trusted(current_app.config["NODE_MODULES"] / VENDOR[filename], "public, max-age=86400")
+    return send_trusted(current_app.config["NODE_MODULES"] / rel, "public, max-age=86400")

@@ -19,7 +19,8 @@ def test_bench_smoke_writes_results_report_and_chart(cli, tmp_path):
     assert results["training"]["wasm_matmul_gflops_per_thread"] > 0
     runtimes = {(r["runtime"], r["backend"]) for r in results["inference"]}
     assert {("python", "tensorflow"), ("node", "wasm"), ("node", "pool"), ("chromium", "webgl"),
-            ("chromium", "wasm (threads)"), ("chromium", "wasm (1 thread)")} <= runtimes
+            ("chromium", "wasm (threads)"), ("chromium", "wasm (1 thread)"),
+            ("node", "litert-wasm"), ("node", "litert-wasm (relaxed SIMD)"), ("chromium", "litert-wasm")} <= runtimes
     assert all({"load_before", "load_after", "steady"} <= p.keys() for p in results["phases"])
     assert {r["quantization"] for r in results["export"]} == {"float32", "uint8"}
     assert {t["target"] for t in results["targets"]} >= {"tape_vs_fit_32", "tape_fraction_of_limit_100",

@@ -18,7 +18,7 @@ def test_model_folder_layout(exported):
         model = json.loads((folder / "model.json").read_text())
         meta = json.loads((folder / "metadata.json").read_text())
         assert model["format"] == "graph-model" and "TensorFlow.js Converter" in model["convertedBy"]
-        assert meta["schema"] == "3.0" and meta["name"] == name and meta["format"] == "graph"
+        assert meta["schema"] == "3.1" and meta["name"] == name and meta["format"] == "graph"
         assert meta["quantization"] is None and meta["bytes"]["on_disk"] == meta["bytes"]["float32"]
         assert meta["source"] == {"type": "artifact", "name": name, "keras": None} and meta["counterpart"] == name
         shards = [p for g in model["weightsManifest"] for p in g["paths"]]
@@ -38,7 +38,7 @@ def test_mlp_metadata_spec_and_goldens(exported, artifacts):
     assert meta["outputs"] == [{"name": "output", "shape": [None, 10], "dtype": "float32"}]
     assert meta["labels"] == [str(d) for d in range(10)] and "0..1" in meta["preprocessing"]
     g = read_json(exported / "mlp" / "goldens.json")
-    assert g["schema"] == "3.0" and g["count"] == meta["goldens"]["count"] == 64
+    assert g["schema"] == "3.1" and g["count"] == meta["goldens"]["count"] == 64
     assert g["inputs"]["image"]["shape"] == [64, 28, 28] and g["outputs"]["output"]["shape"] == [64, 10]
     assert g["inputs"]["image"]["dtype"] == g["outputs"]["output"]["dtype"] == "float32"
     inputs, outputs = golden_arrays(exported / "mlp")

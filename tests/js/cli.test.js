@@ -39,7 +39,7 @@ describe('tfjs-bridge-verify', () => {
   test('--help prints usage and exits 0', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^usage: tfjs-bridge-verify \[DIR \.\.\.\] \[--backends cpu,wasm\] \[--json\] \[--json-out FILE\] \[--no-report\] \[--timeout SECONDS\] \[--help\] \[--version\]/);
+    assert.match(r.stdout, /^usage: tfjs-bridge-verify \[DIR \.\.\.\] \[--backends cpu,wasm,litert-wasm\] \[--json\] \[--json-out FILE\] \[--no-report\] \[--timeout SECONDS\] \[--help\] \[--version\]/);
   });
   test('--version prints the package version', async () => {
     const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));

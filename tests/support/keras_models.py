@@ -28,3 +28,11 @@ def small_conv(keras, seed: int = 0):
     model.get_layer("bn").set_weights([gamma * 1.5, beta + 0.1, rng.normal(0, 0.1, mean.shape).astype("float32"),
                                        rng.uniform(0.5, 2.0, var.shape).astype("float32")])
     return model
+
+
+def tiny_classifier(keras, name: str = "tiny", dtype: str = "float32"):
+    """A 4 → 3 softmax classifier of a few hundred bytes (for tests of a conversion, not of a model)."""
+    keras.utils.set_random_seed(0)
+    x = keras.Input(shape=(4,), name="x", dtype=dtype)
+    h = x if dtype == "float32" else keras.layers.Lambda(lambda t: keras.ops.cast(t, "float32"))(x)
+    return keras.Model(x, keras.layers.Dense(3, activation="softmax", name="probs")(h), name=name)

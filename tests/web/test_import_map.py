@@ -30,7 +30,8 @@ def import_map(html: str) -> dict:
 def test_the_page_maps_the_validator_to_a_served_module(app):
     client = app.test_client()
     mapped = import_map(client.get("/").get_data(as_text=True))["imports"]
-    assert mapped == IMPORTS == {"@cfworker/json-schema": "./vendor/json-schema/index.js"}
+    assert mapped == IMPORTS == {"@cfworker/json-schema": "./vendor/json-schema/index.js",
+                                 "@litertjs/wasm-utils": "./vendor/litert-wasm-utils.js"}
     # A value not starting with "./", "../" or "/" is read as a bare specifier and the mapping ignored (Chromium).
     assert all(url.startswith(("./", "../", "/")) for url in mapped.values())
     for name in (n for n in VENDOR if n.startswith("json-schema/")):

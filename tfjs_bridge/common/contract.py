@@ -107,13 +107,13 @@ def check_weight_bytes(model_json: dict, meta: dict) -> None:
                              f"{LIMITS[schema.GOLDENS]:,}")
 
 
-def check_file(folder_fd: int, record: dict, what: str = "weight shard") -> None:
+def check_file(folder_fd: int, record: dict, what: str = "weight shard", limit: int = LIMITS["weights"]) -> None:
     """One file of an open folder against its metadata record: a plain file of the recorded length and sha256."""
     rel = record["path"]
     if not FILE_NAME.fullmatch(rel):
         raise IntegrityError(f"metadata.json: {what} path {rel!r} is not a file name in the model folder")
     try:
-        size = files.lstat_regular(folder_fd, rel, LIMITS["weights"]).st_size
+        size = files.lstat_regular(folder_fd, rel, limit).st_size
         if size != record["bytes"]:
             raise IntegrityError(f"{rel}: {size} bytes, metadata says {record['bytes']} (truncated or replaced)")
         digest = files.sha256_file(folder_fd, rel, size)
@@ -138,7 +138,15 @@ def verify_open_folder(folder_fd: int) -> dict:
     for record in meta["files"]:
         check_file(folder_fd, record)
     check_file(folder_fd, meta["goldens"], "goldens file")
+    if "file" in meta.get("litert", {}):  # optional (schema 3.1): LiteRT.js's model.tflite, held to the same record
+        check_file(folder_fd, tflite_record(meta), "TFLite model", LIMITS["model.tflite"])
     return meta
+
+
+def tflite_record(meta: dict) -> dict:
+    """metadata.json's litert record as a file record (path, bytes, sha256)."""
+    litert = meta["litert"]
+    return {"path": litert["file"], "bytes": litert["bytes"], "sha256": litert["sha256"]}
 
 
 def verify_folder(folder: Path) -> dict:

@@ -17,6 +17,8 @@ NOISE = re.compile(
     r"|To enable the following instructions: AVX|ydf\.readthedocs\.io|cuda_(dnn|blas|fft|executor)\.cc"
     r"|grpc_server_lib\.cc:\d+\] Started server with target|coordination_service_agent\.cc:\d+\] Coordination agent has"
     r"|mlir_graph_optimization_pass\.cc:\d+\] MLIR V1 optimization pass is not enabled"
+    # The TFLite converter's notes on options TF 2.19 itself sets and then ignores.
+    r"|tf_tfl_flatbuffer_helpers\.cc:\d+\] Ignored (output_format|drop_control_dependency)"
 )
 
 
@@ -26,8 +28,8 @@ def verbose_requested() -> bool:
 
 
 @contextlib.contextmanager
-def filtered_native_output():
-    """Capture what C++ and Python write to fds 1 and 2, then re-emit all but the known noise."""
+def filtered_native_output(also: re.Pattern | None = None):
+    """Capture what C++ and Python write to fds 1 and 2, then re-emit all but the known noise (and lines matching also)."""
     if verbose_requested():
         yield
         return
@@ -47,7 +49,8 @@ def filtered_native_output():
             os.dup2(saved[fd], fd)
             os.close(saved[fd])
             captures[fd].seek(0)
-            kept = [ln for ln in captures[fd].read().decode(errors="replace").splitlines() if not NOISE.search(ln)]
+            kept = [ln for ln in captures[fd].read().decode(errors="replace").splitlines()
+                    if not NOISE.search(ln) and not (also and also.search(ln))]
             captures[fd].close()
             if kept:
                 os.write(fd, ("\n".join(kept) + "\n").encode())

@@ -14,7 +14,7 @@ import jsonschema
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.paths import SCHEMA_FILE
 
-VERSION = "3.0"
+VERSION = "3.1"
 MAJOR = 3
 METADATA = "metadata.json"
 GOLDENS = "goldens.json"

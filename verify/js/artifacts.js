@@ -133,6 +133,21 @@ export function signatureKey(keys, name) {
   return candidates.find((key) => Object.hasOwn(keys ?? {}, key));
 }
 
+/**
+ * model.tflite's bytes (LiteRT.js) of a folder whose metadata is verified and records one: recorded length and
+ * sha256, within the schema's limit. Folders exported without --runtime litert have no litert record.
+ */
+export async function readTflite(io, meta, schema) {
+  const litert = meta.litert;
+  if (!litert?.file) throw new Error(`${io.where('metadata.json')}: ${litert?.refused ? `no model.tflite: ${litert.refused}` : 'no model.tflite (export with --runtime tfjs,litert)'}`);
+  const record = { path: litert.file, bytes: litert.bytes, sha256: litert.sha256 };
+  const limit = limitsOf(schema)['model.tflite'];
+  if (record.bytes > limit) throw new Error(`${io.where('metadata.json')}: model.tflite of ${record.bytes} bytes, over the limit of ${limit}`);
+  const bytes = await readRecorded(io, record, 'TFLite model missing');
+  await checkRecorded(io, record.path, bytes, record, 'TFLite model');
+  return bytes;
+}
+
 /** Check model.json's manifest is well formed and names exactly the shards metadata.json records. */
 function checkManifest(modelJson, meta, where) {
   const manifest = modelJson.weightsManifest;

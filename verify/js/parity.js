@@ -41,13 +41,15 @@ export function encodingOf(meta) {
   return meta.quantization?.dtype ?? 'float32';
 }
 
-/** The max |Δ| accepted for one output's expected values: absolute for float32, scaled by their size when quantized. */
-export function toleranceFor(meta, expected) {
-  const key = encodingOf(meta);
-  if (!(key in TOLERANCES)) throw new Error(`${meta.name}: no parity tolerance defined for '${key}' weights`);
-  if (key === 'float32') return TOLERANCES[key];
+/**
+ * The max |Δ| accepted for one output's expected values: absolute for float32, scaled by their size when quantized.
+ * key and tolerances default to the tf.js model's encoding and bounds (LiteRT.js's model.tflite has its own).
+ */
+export function toleranceFor(meta, expected, key = encodingOf(meta), tolerances = TOLERANCES) {
+  if (!(key in tolerances)) throw new Error(`${meta.name}: no parity tolerance defined for '${key}' weights`);
+  if (key === 'float32') return tolerances[key];
   const largest = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  return TOLERANCES[key] * Math.max(1, largest);
+  return tolerances[key] * Math.max(1, largest);
 }
 
 /** Index of the largest value in each row of a flat [rows, cols] array. */
@@ -215,18 +217,17 @@ function knownShapeBug(model, outputs) {
 }
 
 /**
- * Run a model's golden inputs on the current backend and judge every output against Python's.
- * folder names the row: the folder's name, never metadata's `name`, so one folder cannot pose as another.
+ * Judge every output ({values, shape}, in metadata.outputs order) against Python's: per-output max |Δ| within its
+ * tolerance and shape, and for classifiers argmax on the first output (a classifier's class scores). The overall
+ * figures are the largest difference and the strictest bound (each output is judged against its own).
  */
-export async function checkParity(tf, model, meta, goldens, folder) {
+export function judgeOutputs(meta, goldens, actual, key = encodingOf(meta), tolerances = TOLERANCES) {
   const isClassifier = meta.kind === 'classification';
-  const { actual, ms, leaked: leakedTensors, initTensors } = await goldenRun(tf, model, meta, goldens);
   const outputs = meta.outputs.map(({ name }, i) => {
     const expected = goldens.outputs[name];
-    const tolerance = toleranceFor(meta, expected.values);
+    const tolerance = toleranceFor(meta, expected.values, key, tolerances);
     const cols = expected.shape[expected.shape.length - 1] ?? 1;
-    // Argmax agreement is judged on the first output: a classifier's class scores.
-    const flipTolerance = encodingOf(meta) === 'float32' ? 0 : tolerance;
+    const flipTolerance = key === 'float32' ? 0 : tolerance;
     const cmp = compareOutputs(actual[i].values, expected.values, cols, isClassifier && i === 0, flipTolerance);
     const shapeOk = JSON.stringify(actual[i].shape) === JSON.stringify(expected.shape);
     const pass = shapeOk && cmp.maxAbsDiff <= tolerance;
@@ -234,14 +235,26 @@ export async function checkParity(tf, model, meta, goldens, folder) {
       argmaxAgreement: cmp.argmaxAgreement, badFlips: cmp.badFlips, pass };
   });
   const [first] = outputs;
-  const { argmaxAgreement, badFlips } = first;
-  const pass = outputs.every((o) => o.pass) && (!isClassifier || badFlips === 0) && leakedTensors === 0;
-  const unsupported = pass ? undefined : knownShapeBug(model, outputs);
+  return {
+    shape: first.shape, expectedShape: first.expectedShape,
+    maxAbsDiff: Math.max(...outputs.map((o) => o.maxAbsDiff)), tolerance: Math.min(...outputs.map((o) => o.tolerance)),
+    outputs, argmaxAgreement: first.argmaxAgreement, badFlips: first.badFlips,
+    pass: outputs.every((o) => o.pass) && (!isClassifier || first.badFlips === 0),
+  };
+}
+
+/**
+ * Run a model's golden inputs on the current backend and judge every output against Python's.
+ * folder names the row: the folder's name, never metadata's `name`, so one folder cannot pose as another.
+ */
+export async function checkParity(tf, model, meta, goldens, folder) {
+  const { actual, ms, leaked: leakedTensors, initTensors } = await goldenRun(tf, model, meta, goldens);
+  const judged = judgeOutputs(meta, goldens, actual);
+  const pass = judged.pass && leakedTensors === 0;
+  const unsupported = pass ? undefined : knownShapeBug(model, judged.outputs);
   return {
     model: folder, folder, backend: tf.getBackend(), format: meta.format, quantization: encodingOf(meta),
-    bytes: meta.bytes.on_disk, count: goldens.count, shape: first.shape, expectedShape: first.expectedShape,
-    // Overall figures: the largest difference, and the strictest bound (each output is judged against its own).
-    maxAbsDiff: Math.max(...outputs.map((o) => o.maxAbsDiff)), tolerance: Math.min(...outputs.map((o) => o.tolerance)),
-    outputs, argmaxAgreement, badFlips, leakedTensors, initTensors, ms, pass, ...(unsupported ? { unsupported } : {}),
+    bytes: meta.bytes.on_disk, count: goldens.count, ...judged, leakedTensors, initTensors, ms, pass,
+    ...(unsupported ? { unsupported } : {}),
   };
 }

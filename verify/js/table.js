@@ -27,3 +27,13 @@ export function formatTable(rows) {
   const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
+
+/** Per model, the fastest passing row's backend and ms (among two or more passing rows), for the closing lines. */
+export function fastest(rows) {
+  const best = new Map();
+  for (const r of rows.filter((row) => row.pass && Number.isFinite(row.ms))) {
+    const seen = best.get(r.folder) ?? { count: 0 };
+    best.set(r.folder, { count: seen.count + 1, row: !seen.row || r.ms < seen.row.ms ? r : seen.row });
+  }
+  return [...best.values()].filter((b) => b.count > 1).map(({ row }) => ({ model: row.model, folder: row.folder, backend: row.backend, ms: row.ms }));
+}

@@ -1,10 +1,13 @@
-// One model folder's parity on one tf.js backend, in this thread: what each isolated folder's worker runs.
+// One model folder's parity on one backend (tf.js's, or LiteRT.js's for a model.tflite), in this thread: what
+// each isolated folder's worker runs.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import path from 'node:path';
 
+import { LITERT_BACKENDS, checkLiteRtParity } from '../js/litert.js';
 import { checkParity } from '../js/parity.js';
-import { loadModelDir } from './load.js';
+import { litert, loadLiteRtNode } from './litert.js';
+import { loadModelDir, readGoldensDir, readMetadataDir, readTfliteDir } from './load.js';
 
 export { tf };
 
@@ -26,4 +29,23 @@ export async function verifyModel(dir, backend) {
   } finally {
     model.dispose();
   }
+}
+
+/** Run one folder's model.tflite on LiteRT.js's wasm runtime in Node, check its goldens, and free the model. */
+export async function verifyLiteRt(dir, backend = 'litert-wasm') {
+  const meta = await readMetadataDir(dir);
+  const bytes = await readTfliteDir(dir, meta);
+  const goldens = await readGoldensDir(dir, meta);
+  await loadLiteRtNode();
+  const compiled = await litert.loadAndCompile(bytes, { accelerator: LITERT_BACKENDS[backend] });
+  try {
+    return await checkLiteRtParity(litert, compiled, meta, goldens, path.basename(dir), backend);
+  } finally {
+    compiled.delete();
+  }
+}
+
+/** One folder's row on one backend: LiteRT.js's for its litert-* backends, tf.js's otherwise. */
+export function verifyBackend(dir, backend) {
+  return backend in LITERT_BACKENDS ? verifyLiteRt(dir, backend) : verifyModel(dir, backend);
 }

@@ -7,10 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
+import { LITERT_BACKENDS, describeLiteRtFailure } from '../js/litert.js';
 import { describeFailure } from '../js/parity.js';
 import { readMetadataDir } from './load.js';
 
+// tf.js's backends in Node; ALL_BACKENDS adds LiteRT.js's (its wasm build: WebGPU only in a browser).
 export const BACKENDS = ['cpu', 'wasm'];
+export const ALL_BACKENDS = [...BACKENDS, 'litert-wasm'];
 export const DEFAULT_TIMEOUT_S = 300;
 // The most a worker may take to load tf.js before its folder's budget starts.
 export const STARTUP_S = 120;
@@ -22,6 +25,7 @@ export const CONCURRENCY = Math.max(1, Math.min(4, os.availableParallelism()));
 /** A failed row for a folder and backend, from an error (classified: tf.js limitations are UNSUPPORTED). */
 export function failedRow(dir, backend, err) {
   const folder = path.basename(dir);
+  if (backend in LITERT_BACKENDS) return { model: folder, folder, backend, runtime: 'litert', format: 'tflite', pass: false, ...describeLiteRtFailure(err) };
   return { model: folder, folder, backend, pass: false, ...describeFailure(err, backend) };
 }
 
@@ -30,13 +34,13 @@ export function failedRow(dir, backend, err) {
  * onReady() is called once tf.js is loaded, onRow(row) as each row is made.
  */
 export async function verifyHere(dir, backends, { onReady = () => {}, onRow = () => {} } = {}) {
-  const { verifyModel } = await import('./check.js');
+  const { verifyBackend } = await import('./check.js');
   onReady();
   const rows = [];
   for (const backend of backends) {
     let row;
     try {
-      row = await verifyModel(dir, backend);
+      row = await verifyBackend(dir, backend);
     } catch (err) {
       row = failedRow(dir, backend, err);
     }
@@ -51,13 +55,16 @@ export async function verifyHere(dir, backends, { onReady = () => {}, onRow = ()
  * gives another) that is stopped at the deadline: timeoutS seconds from the moment it has tf.js loaded (loading
  * takes 1-3 s of CPU, more on a busy machine, and is no part of the folder's budget; STARTUP_S bounds it).
  * A folder whose metadata.json is refused (plain JSON and schema checks, no tf.js) fails here without a worker.
+ * LiteRT.js rows are left out for folders exported without --runtime litert, unless explicit (the user named them).
  */
-export async function verifyIsolated(dir, backends, { timeoutS = DEFAULT_TIMEOUT_S, worker: script = WORKER } = {}) {
+export async function verifyIsolated(dir, backends, { timeoutS = DEFAULT_TIMEOUT_S, worker: script = WORKER, explicit = false } = {}) {
+  let meta;
   try {
-    await readMetadataDir(dir);
+    meta = await readMetadataDir(dir);
   } catch (err) {
     return backends.map((backend) => failedRow(dir, backend, err));
   }
+  if (!explicit && !meta.litert) backends = backends.filter((b) => !(b in LITERT_BACKENDS));
   return new Promise((resolve) => {
     const rows = [];
     const worker = new Worker(script, { workerData: { tfjsBridgeVerify: { dir, backends } } });
@@ -89,13 +96,13 @@ export async function verifyIsolated(dir, backends, { timeoutS = DEFAULT_TIMEOUT
  * Verify model folders on every backend, each folder in its own worker under a deadline of timeoutS seconds,
  * up to `concurrency` folders at once; rows come back in the folders' order.
  */
-export async function verifyDirs(dirs, backends = BACKENDS, { timeoutS = DEFAULT_TIMEOUT_S, concurrency = CONCURRENCY, worker = WORKER } = {}) {
+export async function verifyDirs(dirs, backends = ALL_BACKENDS, { timeoutS = DEFAULT_TIMEOUT_S, concurrency = CONCURRENCY, worker = WORKER, explicit = false } = {}) {
   const results = new Array(dirs.length);
   let next = 0;
   const lane = async () => {
     while (next < dirs.length) {
       const i = next++;
-      results[i] = await verifyIsolated(dirs[i], backends, { timeoutS, worker });
+      results[i] = await verifyIsolated(dirs[i], backends, { timeoutS, worker, explicit });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, dirs.length) }, lane));

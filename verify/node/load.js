@@ -6,7 +6,7 @@ import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { loadModelFolder, readGoldens, readMetadata } from '../js/artifacts.js';
+import { loadModelFolder, readGoldens, readMetadata, readTflite } from '../js/artifacts.js';
 
 export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tfjs_bridge/common/model-folder.schema.json');
 
@@ -140,6 +140,11 @@ export async function readMetadataDir(dir) {
 /** A folder's verified goldens.json, given its verified metadata. */
 export async function readGoldensDir(dir, meta) {
   return readGoldens(folderIO(dir), meta, await loadSchema());
+}
+
+/** A folder's verified model.tflite bytes, given its verified metadata. */
+export async function readTfliteDir(dir, meta) {
+  return readTflite(folderIO(dir), meta, await loadSchema());
 }
 
 /** Load a model folder into tf.js; { model, meta }, plus { goldens } with options.goldens. */

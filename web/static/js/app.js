@@ -2,7 +2,9 @@
 // Python's answers beside tf.js's where the server has them, the parity panel and the training curves.
 import { modelCard } from './cards.js';
 import { barChart, lineChart, pointsAndLine, responsive } from './charts.js';
+import { isLiteRt, litertBackends, litertPane, litertParity, predictLiteRt } from './litert.js';
 import { HAS_API, askPython, listModels, loadGoldens, loadModel, pagePath } from './loader.js';
+import { describeLiteRtFailure } from '../../verify/litert.js';
 import { argmaxRows, checkParity, describeFailure } from '../../verify/parity.js';
 import { drawingPad } from './pad.js';
 import { canvasToMnist, paintDigit } from './preprocess.js';
@@ -12,7 +14,9 @@ const tf = window.tf;
 const $ = (id) => document.getElementById(id);
 // goldens: name → promise of its verified goldens.json, fetched the first time something needs it and kept
 // across backend switches (the files do not change with the backend). python: names the server can answer for.
-const state = { names: [], models: {}, goldens: {}, python: new Set(), backend: null, backends: ['cpu', 'wasm', 'webgl'] };
+// litert: names with a model.tflite; litertBackend: the LiteRT.js backend cards answer with beside tf.js.
+const state = { names: [], models: {}, goldens: {}, python: new Set(), backend: null, backends: ['cpu', 'wasm', 'webgl'],
+  litert: new Set(), litertBackend: 'litert-wasm', webgpu: false };
 
 /** Add an error to the list above the footer (and keep the rest of the page working). */
 function showError(err) {
@@ -39,10 +43,25 @@ async function offerWebGpu() {
   if (!adapter) return;
   $('backend').append(new Option('webgpu', 'webgpu'));
   state.backends.push('webgpu');
+  state.webgpu = true;
+}
+
+/** List LiteRT.js's backends in the selector when a model has a model.tflite. */
+function offerLiteRt() {
+  if (!state.litert.size) return;
+  for (const name of litertBackends(state.webgpu)) {
+    $('backend').append(new Option(`LiteRT.js ${name.replace('litert-', '')}`, name));
+    state.backends.push(name);
+  }
 }
 
 /** Switch tf.js to a backend and (re)load every model on it; nothing to do when it is already current. */
 async function useBackend(name) {
+  if (isLiteRt(name)) {  // LiteRT.js answers beside tf.js, which stays on its backend
+    state.litertBackend = name;
+    $('backend-status').textContent = `${tf.getBackend()} ready · LiteRT.js on ${name.replace('litert-', '')} for ${state.litert.size} models`;
+    return;
+  }
   if (name === state.backend && tf.getBackend() === name) return;
   if (name === 'webgpu') await loadScript('vendor/tf-backend-webgpu.min.js');
   if (!(await tf.setBackend(name))) throw new Error(`tf.js backend '${name}' is not available in this browser`);
@@ -97,6 +116,13 @@ async function predictDigit(values) {
   barChart($('bars'), js.outputs, meta.labels);
   $('js-pred').textContent = `${meta.labels[top]} (${(100 * js.outputs[top]).toFixed(1)}%)`;
   $('js-ms').textContent = `${js.ms.toFixed(1)} ms on ${tf.getBackend()}`;
+  if (state.litert.has('mlp')) {
+    const lt = await predictLiteRt('mlp', meta, state.litertBackend, [{ values, shape: [1, 28, 28] }]);
+    const [ltTop] = argmaxRows(lt.outputs[0].values, 10);
+    const diff = Math.max(...lt.outputs[0].values.map((p, i) => Math.abs(p - js.outputs[i])));
+    $('mlp-litert').textContent = `LiteRT.js: ${meta.labels[ltTop]} in ${lt.ms.toFixed(1)} ms on ${state.litertBackend.replace('litert-', '')} `
+      + `(tf.js ${js.ms.toFixed(1)} ms) · max |Δ| vs tf.js ${diff.toExponential(2)}`;
+  }
   if (!state.python.has('mlp')) return;
   $('py-pred').textContent = '…';
   const rows = Array.from({ length: 28 }, (_, r) => Array.from(values.slice(28 * r, 28 * r + 28)));
@@ -124,7 +150,7 @@ function setUpDigits() {
     pad.clear();
     $('bars').replaceChildren();
     ['js-pred', 'py-pred'].forEach((id) => { $(id).textContent = '–'; });
-    ['js-ms', 'py-ms', 'agreement', 'digit-note'].forEach((id) => { $(id).textContent = ''; });
+    ['js-ms', 'py-ms', 'agreement', 'digit-note', 'mlp-litert'].forEach((id) => { $(id).textContent = ''; });
     $('preview').getContext('2d').clearRect(0, 0, 28, 28);
   });
   $('random-digit').addEventListener('click', async () => {
@@ -206,6 +232,7 @@ async function setUpCards() {
     }
     const card = modelCard(name, meta, {
       tf, model: () => state.models[name].model, goldens: () => goldensOf(name), python: state.python.has(name), onError: showError,
+      litert: state.litert.has(name) ? litertPane(name, meta, () => state.litertBackend) : null,
     });
     $('cards').append(card);
     starts.push(card.start());
@@ -234,15 +261,16 @@ async function parityOn(backends) {
   const results = [];
   try {
     for (const backend of backends) {
-      await useBackend(backend);
-      for (const name of state.names) {
+      const litert = isLiteRt(backend);
+      if (!litert) await useBackend(backend);
+      for (const name of state.names.filter((n) => !litert || state.litert.has(n))) {
         let r;
         try {
           if (!state.models[name]) throw new Error('model failed to load');
           const { model, meta } = state.models[name];
-          r = await checkParity(tf, model, meta, await goldensOf(name), name);
+          r = litert ? await litertParity(name, meta, await goldensOf(name), backend) : await checkParity(tf, model, meta, await goldensOf(name), name);
         } catch (err) {
-          r = { model: name, folder: name, backend, pass: false, ...describeFailure(err, backend) };
+          r = { model: name, folder: name, backend, pass: false, ...(litert ? describeLiteRtFailure(err) : describeFailure(err, backend)) };
         }
         results.push(r);
         const cells = rowCells(r);
@@ -309,6 +337,8 @@ async function main() {
   models.filter((m) => m.error).forEach((m) => showError(new Error(m.error)));
   state.names = models.filter((m) => !m.error).map((m) => m.name);
   state.python = new Set(models.filter((m) => m.python).map((m) => m.name));
+  state.litert = new Set(models.filter((m) => m.litert).map((m) => m.name));
+  offerLiteRt();
   if (!models.length) showError(new Error(`No exported models in ${HAS_API ? 'the models folder' : pagePath('models/')}: export one with \`tfjs-bridge export MODEL --out DIR\` and serve DIR.`));
   await useBackend($('backend').value);
   $('backend').addEventListener('change', (e) => useBackend(e.target.value).catch(showError));

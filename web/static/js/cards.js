@@ -27,7 +27,7 @@ function cardLayout(name, meta, env, widgets) {
   els.card.append(
     h('h2', { textContent: name }, h('small', { textContent: summary })),
     h('div', { className: 'split' }, els.form, h('div', {},
-      h('h3', { textContent: 'tf.js in this browser' }), els.jsOut, els.jsNote,
+      h('h3', { textContent: 'tf.js in this browser' }), els.jsOut, els.jsNote, env.litert?.element ?? null,
       env.python ? h('div', {}, h('h3', { textContent: 'Python (Flask, SavedModel)' }), els.pyOut, els.pyNote) : null)),
   );
   return els;
@@ -75,7 +75,10 @@ async function comparePython(name, meta, inputs, els, result) {
   }
 }
 
-/** A card for model `name`; env gives { tf, model() (its current tf.js model), goldens() (a promise), python (bool), onError }. */
+/**
+ * A card for model `name`; env gives { tf, model() (its current tf.js model), goldens() (a promise), python (bool),
+ * onError }, and litert (litert.js's litertPane) where the model has a model.tflite.
+ */
 export function modelCard(name, meta, env) {
   let predicting = Promise.resolve();
   const queue = (step) => { predicting = predicting.then(step).catch(env.onError); return predicting; };
@@ -94,8 +97,10 @@ export function modelCard(name, meta, env) {
     const inputs = readInputs(widgets);
     const started = performance.now();
     const result = { js: await predictTfjs(env.tf, env.model(), meta, inputs), py: null, maxAbsDiff: null, pyError: null };
+    const jsMs = performance.now() - started;
     renderOutputs(els.jsOut, meta, result.js);
-    els.jsNote.textContent = `${(performance.now() - started).toFixed(1)} ms on ${env.tf.getBackend()}`;
+    els.jsNote.textContent = `${jsMs.toFixed(1)} ms on ${env.tf.getBackend()}`;
+    if (env.litert) result.litert = await env.litert.show(inputs, { outputs: result.js, ms: jsMs });
     if (env.python) await comparePython(name, meta, inputs, els, result);
     card.result = result;
     card.dataset.runs = String(Number(card.dataset.runs ?? 0) + 1);
