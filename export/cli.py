@@ -34,6 +34,20 @@ def compat_rules(text: str) -> tuple:
     return names
 
 
+def add_runtime_options(parser: argparse.ArgumentParser) -> None:
+    """What the exporter writes for each web runtime: the compatibility rules for tf.js, model.tflite for LiteRT.js."""
+    parser.add_argument("--compat", type=compat_rules, default="all", metavar="all|none|RULE[,RULE]",
+                        help="the compatibility rules the graph format may apply where the graph needs them "
+                        f"(default: all: {', '.join(RULE_NAMES)}); none converts the graph as the converter alone does")
+    parser.add_argument("--runtime", type=runtimes, default=("tfjs",), metavar="tfjs[,litert]",
+                        help="web runtimes to export for (default: tfjs): litert also writes model.tflite for LiteRT.js "
+                        "(TensorFlow's TFLite converter, builtin ops only, static shapes; --quantize float16 or uint8 → "
+                        "float16 or dynamic-range int8 weights); a model TFLite cannot carry gets a one-line note")
+    parser.add_argument("--litert-batch", type=batch_list, metavar="N[,N]",
+                        help="with --runtime litert: batch sizes model.tflite runs beyond 1 and the goldens' row count "
+                        "(one signature each, sharing the weights), e.g. 1000 for the benchmark's large batch")
+
+
 def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
     """The export parser."""
     parser = argparse.ArgumentParser(
@@ -74,17 +88,8 @@ def build_parser(prog: str = "tfjs-bridge export") -> argparse.ArgumentParser:
     parser.add_argument("--kind", choices=("classification", "regression"),
                         help="for model files: whether argmax agreement is checked (default: classification "
                         "when the output is [batch, k>=2])")
-    parser.add_argument("--compat", type=compat_rules, default="all", metavar="all|none|RULE[,RULE]",
-                        help="the compatibility rules the graph format may apply where the graph needs them "
-                        f"(default: all: {', '.join(RULE_NAMES)}); none converts the graph as the converter alone does")
     parser.add_argument("--name", help="output folder name (one model, one format)")
-    parser.add_argument("--runtime", type=runtimes, default=("tfjs",), metavar="tfjs[,litert]",
-                        help="web runtimes to export for (default: tfjs): litert also writes model.tflite for LiteRT.js "
-                        "(TensorFlow's TFLite converter, builtin ops only, static shapes; --quantize float16 or uint8 → "
-                        "float16 or dynamic-range int8 weights); a model TFLite cannot carry gets a one-line note")
-    parser.add_argument("--litert-batch", type=batch_list, metavar="N[,N]",
-                        help="with --runtime litert: batch sizes model.tflite runs beyond 1 and the goldens' row count "
-                        "(one signature each, sharing the weights), e.g. 1000 for the benchmark's large batch")
+    add_runtime_options(parser)
     parser.add_argument("--verify", action="store_true", help="then check every exported folder in Node (cpu and wasm), "
                         "as `tfjs-bridge verify` does; exit 1 if any check fails")
     return parser

@@ -85,7 +85,6 @@ def cli(capsys):
 
 
 @pytest.fixture(scope="session")
-@pytest.fixture(scope="session")
 def litert_folder(keras_modules, tmp_path_factory):
     """tiny_classifier exported for tf.js and LiteRT.js (graph format, model.tflite at batches 1 and 16)."""
     from tests.support.keras_models import tiny_classifier
