@@ -53,6 +53,13 @@ def shard_paths(model_json: object) -> list[str]:
     return [p for g in manifest for p in g["paths"]]
 
 
+def signature_key(keys, name: str) -> str | None:
+    """The key of model.json's signature for a metadata.json tensor name, or None: the converter keys a SavedModel's
+    signature inputs by tensor name ('padding_mask:0') where the signature's own name is 'padding_mask', so each
+    form finds the other (verify/js/artifacts.js signatureKey, the same rule)."""
+    return next((key for key in (name, f"{name}:0", name.removesuffix(":0")) if key in keys), None)
+
+
 def check_manifest(model_json: dict, meta: dict) -> None:
     """model.json's manifest names exactly the shards metadata.json records, once each, and every declared input exists."""
     named = shard_paths(model_json)
@@ -68,7 +75,7 @@ def check_manifest(model_json: dict, meta: dict) -> None:
         raise IntegrityError("model.json: weightsManifest names a shard twice")
     signature = model_json.get("signature")
     inputs = signature.get("inputs") if isinstance(signature, dict) else None
-    stray = next((s for s in meta["inputs"] if s["name"] not in inputs), None) if isinstance(inputs, dict) else None
+    stray = next((s for s in meta["inputs"] if signature_key(inputs, s["name"]) is None), None) if isinstance(inputs, dict) else None
     if stray:
         raise IntegrityError(f"metadata.json: input {stray['name']!r} is not an input of model.json ({', '.join(inputs)})")
 
