@@ -143,7 +143,7 @@ export async function readTflite(io, meta, schema) {
   const record = { path: litert.file, bytes: litert.bytes, sha256: litert.sha256 };
   const limit = limitsOf(schema)['model.tflite'];
   if (record.bytes > limit) throw new Error(`${io.where('metadata.json')}: model.tflite of ${record.bytes} bytes, over the limit of ${limit}`);
-  const bytes = await readRecorded(io, record, 'TFLite model missing');
+  const bytes = await readRecorded(io, schema, record, 'TFLite model missing');
   await checkRecorded(io, record.path, bytes, record, 'TFLite model');
   return bytes;
 }
