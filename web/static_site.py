@@ -15,7 +15,7 @@ from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.ownership import Legacy, check_replaceable
 from tfjs_bridge.common.paths import SCHEMA_FILE
 from tfjs_bridge.verify import JS_DIR
-from tfjs_bridge.web.store import IntegrityError, Store, verify_folder
+from tfjs_bridge.web.store import ModelError, Store
 
 WEB = Path(__file__).resolve().parent
 # Sites written before the common marker carried this file and only these entries: a rebuild may replace them.
@@ -43,13 +43,13 @@ def copy_models(models_dir: Path, dest: Path) -> list[dict]:
     for name in store.names():
         folder = models_dir / name
         try:
-            meta = verify_folder(folder)
-        except IntegrityError as err:
-            raise SiteError(f"model {name} refused: {name}/{err}") from None
+            entry, meta = store.summary(name), store.metadata(name)  # verified once, then cached
+        except ModelError as err:  # a refused name, a link, a folder whose files disagree: one line
+            raise SiteError(str(err)) from None
         (dest / name).mkdir(parents=True)
         for rel in ["model.json", "metadata.json", meta["goldens"]["path"], *(f["path"] for f in meta["files"])]:
             shutil.copyfile(folder / rel, dest / name / rel)
-        entries.append(store.summary(name))
+        entries.append(entry)
     if not entries:
         raise SiteError(f"no model folders in {models_dir}: export one first (`tfjs-bridge export MODEL --out {models_dir}`)")
     return entries

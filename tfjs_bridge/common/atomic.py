@@ -8,9 +8,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.ownership import LEGACY_OUTPUT, MARKER, Legacy, NotOurs, check_replaceable, read_marker, write_marker
 
-__all__ = ["MARKER", "NotOurs", "atomic_directory", "check_replaceable", "output_directory", "remove_stale_temporaries"]
+__all__ = ["MARKER", "NotOurs", "atomic_directory", "check_replaceable", "output_directory", "remove_stale_temporaries",
+           "Unwritable"]
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
 _AT_FDCWD = -100
@@ -116,14 +118,46 @@ def remove_stale_temporaries(parent: Path) -> list[str]:
     return removed
 
 
+class Unwritable(UserError):
+    """An output that could not be written (disk full, file too large, read-only, ...); nothing was replaced."""
+
+
+def unwritable(err: BaseException, tmp: Path, target: Path) -> Unwritable | None:
+    """Unwritable naming the path (as it would be in target) for an error writing into tmp; None for other errors.
+
+    OSErrors name their path (copyfile's destination as filename2) or none (a write() on an open file); TensorFlow's
+    file errors (tf.io.gfile, SavedModel writers) carry no errno and say "<path>; <reason>".
+    """
+    if isinstance(err, OSError):
+        path, reason = err.filename2 or err.filename, err.strerror or str(err)
+        if path is not None and not str(path).startswith(str(tmp)):
+            return None  # a file read or written elsewhere: its own handler says what it was
+    elif type(err).__module__.startswith("tensorflow") and str(tmp) in str(err):
+        path, _, reason = str(err).partition("; ")
+        path = path[path.index(str(tmp)):]
+    else:
+        return None
+    shown = str(target) + str(path)[len(str(tmp)):] if path else str(target)
+    return Unwritable(f"cannot write {shown}: {reason.splitlines()[0] if reason else type(err).__name__} "
+                      f"(nothing written: {target} is as it was)")
+
+
 @contextlib.contextmanager
 def output_directory(target: Path, legacy: Legacy = LEGACY_OUTPUT):
     """atomic_directory for the tool's outputs: refuses a target holding anything it did not write, marks every path
-    it writes, and first removes temporary folders that killed runs left beside it."""
+    it writes, and first removes temporary folders that killed runs left beside it. A failed write (disk full, ...)
+    becomes one Unwritable line naming the path, with the temporary folder removed and target untouched."""
     target = Path(target)
     check_replaceable(target, legacy)
     remove_stale_temporaries(target.parent)
-    with atomic_directory(target) as tmp:
-        yield tmp
-        write_marker(tmp)
-        check_replaceable(target, legacy)  # again, just before the swap: something may have appeared meanwhile
+    tmp = None
+    try:
+        with atomic_directory(target) as tmp:
+            yield tmp
+            write_marker(tmp)
+            check_replaceable(target, legacy)  # again, just before the swap: something may have appeared meanwhile
+    except Exception as err:
+        converted = unwritable(err, tmp, target) if tmp is not None else None
+        if converted is None:
+            raise
+        raise converted from None
