@@ -145,22 +145,43 @@ def nested_shape(value, depth_limit: int, dtype: str = "float32") -> list[int]:
     return [len(value), *first]
 
 
-def as_array(values, dtype: str) -> np.ndarray:
+# A JSON number with a fraction or exponent is a float64: whole ones are exact up to 2**53, beyond that they are
+# already rounded, so integer inputs beyond it must be sent as JSON integers (which Python reads exactly).
+EXACT_FLOAT = 2**53
+
+
+def as_integers(values, dtype: str, name: str) -> np.ndarray:
+    """Validated JSON values as an integer array, read exactly (never through float64) and range-checked."""
+    low, high = INTEGER_RANGE[dtype]
+    objects = np.array(values, dtype=object)
+    flat = objects.ravel().tolist()
+    for i, v in enumerate(flat):
+        if isinstance(v, float):
+            if not (math.isfinite(v) and v.is_integer() and abs(v) <= EXACT_FLOAT):
+                raise BadInput(f"input {name!r} (dtype {dtype}) takes whole numbers: {v!r} is not one exactly "
+                               "(send integers beyond 2**53 without a decimal point or exponent)")
+            flat[i] = int(v)
+    lowest, highest = min(flat), max(flat)
+    if lowest < low or highest > high:
+        bad = lowest if lowest < low else highest
+        raise BadInput(f"input {name!r} (dtype {dtype}) takes whole numbers from {low} to {high}: "
+                       f"{str(bad)[:40]} is out of range")
+    return np.array(flat, dtype=dtype).reshape(objects.shape)
+
+
+def as_array(values, dtype: str, name: str = "inputs") -> np.ndarray:
     """Validated JSON values as an array of the input's dtype: finite floats, whole numbers in range, bools, strings."""
     if dtype == "string":
         return np.asarray(values, dtype=object)
     if dtype == "bool":
         return np.asarray(values, dtype=bool)
+    if dtype in INTEGER_RANGE:
+        return as_integers(values, dtype, name)
     try:
         with np.errstate(over="ignore"):
             array = np.asarray(values, dtype=np.float64)
     except OverflowError:  # a JSON integer beyond float64 (e.g. 400 digits) parses to a Python int first
         array = np.array([np.inf])
-    if dtype in INTEGER_RANGE:
-        low, high = INTEGER_RANGE[dtype]
-        if not np.isfinite(array).all() or (array != np.round(array)).any() or array.min() < low or array.max() > high:
-            raise BadInput(f"inputs of dtype {dtype} must be whole numbers from {low} to {high}")
-        return array.astype(dtype)
     with np.errstate(over="ignore"):
         array = array.astype(np.float32)
     if not np.isfinite(array).all():
@@ -179,7 +200,7 @@ def parse_input(value, spec: dict, max_batch: int) -> np.ndarray:
         raise BadInput(f"inputs have shape {given}; input {spec['name']!r} takes [{want}] or a batch of them")
     if shape[0] > max_batch:
         raise BadInput(f"batch of {shape[0]} is over the limit of {max_batch}", 413)
-    return as_array(values, spec["dtype"])
+    return as_array(values, spec["dtype"], spec["name"])
 
 
 def parse_inputs(body, specs: list[dict], max_batch: int) -> dict[str, np.ndarray]:

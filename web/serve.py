@@ -14,11 +14,13 @@ from pathlib import Path
 
 from waitress import create_server
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
 from tfjs_bridge.common import paths
 from tfjs_bridge.common.cli import bounded_int, fail, folder_path
 from tfjs_bridge.web import create_app
+from tfjs_bridge.web.lifecycle import run_until_signalled
 
 CONNECTION_LIMIT = 1000  # waitress's default of 100 let 100 idle sockets lock everyone out
 CHANNEL_TIMEOUT = 30  # seconds a connection may stay silent (waitress: 120)
@@ -39,10 +41,25 @@ class JsonErrorTask(ErrorTask):
         self.write(body)
 
 
+class StrictParser(HTTPRequestParser):
+    """waitress's parser, refusing a request framed two ways (Content-Length and Transfer-Encoding: chunked).
+
+    waitress 3.0.2 frames such a request by its chunks and keeps the connection open; a proxy in front that frames
+    it by Content-Length then reads the rest as another request (smuggling). RFC 9112 section 6.1 lets a server
+    reject it and requires the connection closed: a 400, whose error task closes it.
+    """
+
+    def parse_header(self, header_plus):
+        super().parse_header(header_plus)
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            raise ParsingError("Content-Length and Transfer-Encoding together (RFC 9112 section 6.1); send one")
+
+
 class JsonErrorChannel(HTTPChannel):
-    """A waitress connection whose protocol-level errors are JSON."""
+    """A waitress connection whose protocol-level errors are JSON, and whose requests are framed one way only."""
 
     error_task_class = JsonErrorTask
+    parser_class = StrictParser
 
 
 def descriptors_for(connections: int) -> int:
@@ -73,7 +90,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = "tfjs-bridge serve") -> int:
-    """Parse host, port and folders, print the URL, serve until interrupted."""
+    """Parse host, port and folders, print the URL, serve until SIGINT or SIGTERM."""
     args = build_parser(prog).parse_args(argv)
     # Folders named on the command line must exist; the defaults may not yet (the page then says how to make them).
     for flag, folder in (("--models", args.models), ("--artifacts", args.artifacts)):
@@ -98,10 +115,7 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge serve") -> int:
             listener.channel_class = JsonErrorChannel
     limit_note = "" if connections == args.connection_limit else f" (connection limit lowered to {connections}: open-file limit)"
     print(f"tfjs bridge demo at http://{args.host}:{server.effective_port}/  (Ctrl-C to stop){limit_note}", flush=True)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+    run_until_signalled(server)  # Ctrl-C or SIGTERM: answers in flight are sent first (bounded)
     return 0
 
 
