@@ -157,9 +157,11 @@ def as_integers(values, dtype: str, name: str) -> np.ndarray:
     flat = objects.ravel().tolist()
     for i, v in enumerate(flat):
         if isinstance(v, float):
-            if not (math.isfinite(v) and v.is_integer() and abs(v) <= EXACT_FLOAT):
-                raise BadInput(f"input {name!r} (dtype {dtype}) takes whole numbers: {v!r} is not one exactly "
-                               "(send integers beyond 2**53 without a decimal point or exponent)")
+            if not (math.isfinite(v) and v.is_integer()):
+                raise BadInput(f"input {name!r} (dtype {dtype}) takes whole numbers: {v!r} is not one")
+            if abs(v) > EXACT_FLOAT:
+                raise BadInput(f"input {name!r} (dtype {dtype}) takes whole numbers: {v!r} is beyond 2**53, where a "
+                               "number with a decimal point or exponent is not exact (send it as a JSON integer)")
             flat[i] = int(v)
     lowest, highest = min(flat), max(flat)
     if lowest < low or highest > high:

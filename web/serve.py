@@ -10,6 +10,7 @@ import argparse
 import json
 import resource
 import sys
+import threading
 from pathlib import Path
 
 from waitress import create_server
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge serve") -> int:
             listener.channel_class = JsonErrorChannel
     limit_note = "" if connections == args.connection_limit else f" (connection limit lowered to {connections}: open-file limit)"
     print(f"tfjs bridge demo at http://{args.host}:{server.effective_port}/  (Ctrl-C to stop){limit_note}", flush=True)
+    # Counterparts load while the server already answers: the page's first Python answer need not wait for TF.
+    threading.Thread(target=app.extensions["store"].preload, name="preload counterparts", daemon=True).start()
     run_until_signalled(server)  # Ctrl-C or SIGTERM: answers in flight are sent first (bounded)
     return 0
 
