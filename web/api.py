@@ -2,6 +2,7 @@
 
 import json
 import math
+import threading
 import time
 
 import numpy as np
@@ -57,19 +58,53 @@ def options_reply(response):
     return response
 
 
-@bp.get("/models")
-def list_models():
-    """List every exported model with its spec, size and last parity results."""
+# What one /api/models answer may hold: a model's labels are listed up to LISTED_LABEL_BYTES of JSON (the page reads
+# longer lists from the model's metadata.json), and the whole answer up to LISTING_BYTES.
+LISTED_LABEL_BYTES = 64 * 1024
+LISTING_BYTES = 8 * 1024 * 1024
+
+
+def listed(entry: dict) -> dict:
+    """A model's listing entry with over-long labels left out (and said so)."""
+    labels = entry.get("labels")
+    size = len(json.dumps(labels)) if labels else 0
+    if size > LISTED_LABEL_BYTES:
+        entry = {**entry, "labels": None,
+                 "labels_omitted": f"{len(labels):,} labels ({size:,} bytes of JSON) are over the listing's limit of "
+                                   f"{LISTED_LABEL_BYTES:,}: read them from the model's metadata.json"}
+    return entry
+
+
+def listing_body() -> bytes:
+    """GET /api/models's JSON: every exported model with its spec, size and last parity results."""
     report = store().parity_report()
     models = []
     for name in store().names():
         try:
-            entry = store().summary(name)
+            entry = listed(store().summary(name))
         except ModelError as err:
             entry = {"name": shown(name), "error": str(err)}
         entry["parity"] = report.get("models", {}).get(name, {})
         models.append(entry)
-    return jsonify(models=models, verified_at=report.get("verified_at"))
+    body = json.dumps({"models": models, "verified_at": report.get("verified_at")}).encode()
+    if len(body) > LISTING_BYTES:
+        raise ModelError(503, f"the listing of {len(models)} models is {len(body):,} bytes, over the limit of "
+                         f"{LISTING_BYTES:,}: serve fewer model folders")
+    return body
+
+
+@bp.get("/models")
+def list_models():
+    """List every exported model with its spec, size and last parity results (built once per folder change)."""
+    names = store().names()
+    key = (tuple((n, store().version(n)) for n in names), store().parity_version())
+    cache = current_app.extensions.setdefault("listing", {"key": None, "body": None, "lock": threading.Lock()})
+    with cache["lock"]:
+        if cache["key"] != key:
+            cache.update(key=None, body=listing_body())
+            cache["key"] = key
+        body = cache["body"]
+    return current_app.response_class(body, mimetype="application/json")
 
 
 def read_json_body(specs: list[dict], max_batch: int) -> object:

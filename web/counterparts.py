@@ -4,7 +4,7 @@ them, and warmed at server start, so a request never waits for a load it could h
 A counterpart is keyed by what its files are, not by name and mtime: the identity (device, inode, size, mtime_ns) and
 sha256 of saved_model.pb and variables/variables.index, so a re-export with the same mtime (tar, zip, rsync -t)
 is a new key. Before it serves, its serving signature must take the metadata's inputs (names, dtypes, shapes) and
-give its outputs, and it must reproduce the first golden example (the Python outputs recorded at export): a
+give its outputs, and it must reproduce the golden examples (the Python outputs recorded at export): a
 SavedModel retrained and not re-exported fails there. A refusal is cached like a success, per key.
 """
 
@@ -83,23 +83,20 @@ def spec_problem(kind: str, spec: dict, tensor) -> str | None:
     return None
 
 
-def first_golden(goldens: dict, meta: dict) -> tuple[dict, dict]:
-    """(inputs, expected outputs) of the first golden example, as arrays by name (a batch of one)."""
-    def first(record: dict, batched: bool) -> np.ndarray:
-        array = np.asarray(record["values"], dtype=object if record["dtype"] == "string" else record["dtype"])
-        array = array.reshape(record["shape"])
-        return array[:1] if batched and array.ndim else array
-    count = goldens.get("count")
-    ins = {s["name"]: first(goldens["inputs"][s["name"]], bool(s["shape"])) for s in meta["inputs"]}
-    outs = {s["name"]: first(goldens["outputs"][s["name"]], bool(s["shape"])) for s in meta["outputs"]
-            if s["name"] in goldens.get("outputs", {})}
-    return (ins, outs) if count else ({}, {})
+def golden_arrays(goldens: dict, meta: dict) -> tuple[dict, dict]:
+    """(inputs, expected outputs) of the golden examples, as arrays by name (the whole batch: a model may mix rows)."""
+    def array(record: dict) -> np.ndarray:
+        dtype = object if record["dtype"] == "string" else record["dtype"]
+        return np.asarray(record["values"], dtype=dtype).reshape(record["shape"])
+    ins = {s["name"]: array(goldens["inputs"][s["name"]]) for s in meta["inputs"]}
+    outs = {s["name"]: array(goldens["outputs"][s["name"]]) for s in meta["outputs"] if s["name"] in goldens.get("outputs", {})}
+    return (ins, outs) if goldens.get("count") else ({}, {})
 
 
 def golden_problem(run, goldens: dict, meta: dict) -> str | None:
-    """Where the counterpart's answer for the first golden example differs from the one recorded at export, or None."""
+    """Where the counterpart's answers for the golden examples differ from those recorded at export, or None."""
     try:
-        inputs, expected = first_golden(goldens, meta)
+        inputs, expected = golden_arrays(goldens, meta)
     except (KeyError, TypeError, ValueError):
         return None  # goldens the verified metadata vouches for but this check cannot read: the harness judges them
     if not inputs:
@@ -108,12 +105,14 @@ def golden_problem(run, goldens: dict, meta: dict) -> str | None:
     for name, want in expected.items():
         have = np.asarray(got[name])
         if have.shape != want.shape:
-            return f"output {name!r} has shape {list(have.shape)} for the first golden, goldens.json records {list(want.shape)}"
+            return f"output {name!r} has shape {list(have.shape)} for the goldens, goldens.json records {list(want.shape)}"
         close = (np.allclose(have.astype(np.float64), want.astype(np.float64), atol=GOLDEN_ATOL, rtol=GOLDEN_RTOL)
                  if want.dtype.kind in "fiub" else (have.astype(str) == want.astype(str)).all())
         if not close:
-            return (f"output {name!r} differs from goldens.json for the first golden example (the SavedModel was "
-                    "changed or retrained after export: re-export it)")
+            worst = float(np.max(np.abs(have.astype(np.float64) - want.astype(np.float64)))) if want.dtype.kind in "fiub" else None
+            return (f"output {name!r} differs from goldens.json for the golden examples"
+                    f"{f' (max |diff| {worst:.3g})' if worst is not None else ''}: the SavedModel was changed or "
+                    "retrained after export: re-export it")
     return None
 
 
@@ -160,17 +159,25 @@ def run(fn, meta: dict, inputs: dict) -> dict:
 
 
 def load_checked(path: Path, check) -> object:
-    """The serving function at path once check passes, else the refusal message."""
+    """The first serving function at path (serving_default, then the others by name) that check passes, else the
+    refusal message of serving_default (or of the first signature)."""
     from tfjs_bridge.common.quiet import tf
 
     try:
-        fn = tf.saved_model.load(str(path)).signatures["serving_default"]
-    except KeyError:
-        return "SavedModel has no serving_default signature"
+        signatures = tf.saved_model.load(str(path)).signatures
     except Exception as err:  # a corrupt SavedModel raises many TF error types
         return f"SavedModel unloadable ({type(err).__name__})"
-    try:
-        problem = check(fn)
-    except Exception as err:  # the golden run itself failed: the signature cannot take what metadata describes
-        problem = f"SavedModel fails on the first golden example ({type(err).__name__}: {str(err).splitlines()[0][:120]})"
-    return problem or fn
+    names = sorted(signatures, key=lambda n: (n != "serving_default", n))
+    if not names:
+        return "SavedModel has no signatures"
+    problems = []
+    for name in names:
+        fn = signatures[name]
+        try:
+            problem = check(fn)
+        except Exception as err:  # the golden run failed: the signature cannot take what metadata describes
+            problem = f"SavedModel fails on the golden examples ({type(err).__name__}: {str(err).splitlines()[0][:120]})"
+        if problem is None:
+            return fn
+        problems.append(problem if len(names) == 1 else f"{problem} (signature {name!r})")
+    return problems[0]

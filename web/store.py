@@ -234,11 +234,25 @@ class Store:
             raise ModelError(503, cached[2])
         return cached[2]
 
+    def version(self, name: str) -> tuple:
+        """What changes whenever the named folder's verdict might (see _version); watched from now on."""
+        folder = self.models_dir / name
+        if self._watcher and self._watcher.generation(name) is None and self._refusal(name) is None:
+            self._watcher.watch(name, folder)
+        return self._version(name, folder)
+
     def _version(self, name: str, folder: Path) -> tuple:
         """What must be unchanged for a verdict to stand: the folder's and its JSON files' identities, and either
         inotify's change count for the folder or, where it is not watched, every file's identity."""
         generation = self._watcher.generation(name) if self._watcher else None
         return folder_key(folder), generation if generation is not None else folder_stamp(folder)
+
+    def parity_version(self) -> tuple | None:
+        """Identity of the parity report file (None when absent)."""
+        try:
+            return files.identity(os.lstat(self.models_dir / PARITY_REPORT))
+        except OSError:
+            return None
 
     def parity_report(self) -> dict:
         """The last `npm run verify` results, by model then backend (empty if never run or unreadable)."""

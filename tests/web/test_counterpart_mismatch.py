@@ -49,7 +49,7 @@ VARIANTS = {  # folder → (metadata edit, goldens edit, what the message must n
     "output-name": (rename_output, None, "output 'logits' is not among the SavedModel's outputs ['output']"),
     "output-dtype": (retype_output, None, "output 'output' dtype int32 but the SavedModel's is float32"),
     "counterpart": (other_counterpart, None, "inputs ['image'] but the SavedModel takes ['x']"),
-    "goldens": (None, shift_first_output(0.5), "differs from goldens.json for the first golden example"),
+    "goldens": (None, shift_first_output(0.5), "differs from goldens.json for the golden examples (max |diff| 0.5)"),
 }
 
 
