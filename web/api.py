@@ -264,7 +264,9 @@ def predict(name: str):
     specs, max_batch = meta["inputs"], current_app.config["MAX_BATCH"]
     inputs = parse_inputs(read_json_body(specs, max_batch), specs, max_batch)
     started = time.perf_counter()
-    outputs = store().predict(name, meta, inputs)
+    models = store()  # the prediction runs in its own thread, outside the app context
+    models.serving_fn(name, meta)  # loaded (once per content) outside the budget, which bounds the prediction only
+    outputs = current_app.extensions["budgets"].run(name, lambda: models.predict(name, meta, inputs))
     ms = round(1000 * (time.perf_counter() - started), 3)
     if any(o.dtype.kind == "f" and not np.isfinite(o).all() for o in outputs.values()):
         raise BadInput("the model produced non-finite outputs for these inputs", 422)

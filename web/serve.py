@@ -19,8 +19,9 @@ from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
 from tfjs_bridge.common import paths
-from tfjs_bridge.common.cli import bounded_int, fail, folder_path
+from tfjs_bridge.common.cli import bounded_float, bounded_int, fail, folder_path
 from tfjs_bridge.web import create_app
+from tfjs_bridge.web.budget import Budget
 from tfjs_bridge.web.lifecycle import run_until_signalled
 
 CONNECTION_LIMIT = 1000  # waitress's default of 100 let 100 idle sockets lock everyone out
@@ -83,6 +84,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                         help=f"open connections at most, idle ones included (default: {CONNECTION_LIMIT})")
     parser.add_argument("--channel-timeout", type=bounded_int(1, 3600), default=CHANNEL_TIMEOUT, metavar="S",
                         help=f"close a connection silent for S seconds (default: {CHANNEL_TIMEOUT})")
+    parser.add_argument("--predict-timeout", type=bounded_float(0.1, 3600), default=Budget.predict_seconds, metavar="S",
+                        help=f"answer 504 when a Python prediction takes over S seconds (default: {Budget.predict_seconds:g}); "
+                             "each model may run --threads less one at once")
     parser.add_argument("--models", type=folder_path, help="folder of exported model folders (default: ./web_models)")
     parser.add_argument("--artifacts", type=folder_path, help="where the models' Python counterparts (SavedModels) are found by name (default: ./artifacts)")
     parser.add_argument("--static", type=folder_path, metavar="DIR",
@@ -97,8 +101,9 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge serve") -> int:
     for flag, folder in (("--models", args.models), ("--artifacts", args.artifacts)):
         if folder is not None and not folder.is_dir():
             return fail(f"{flag} {folder} is not a folder")
+    budget = Budget(per_model=max(1, args.threads - 1), predict_seconds=args.predict_timeout)
     app = create_app({"MODELS_DIR": (args.models or paths.MODELS).resolve(),
-                      "ARTIFACTS_DIR": (args.artifacts or paths.ARTIFACTS).resolve()})
+                      "ARTIFACTS_DIR": (args.artifacts or paths.ARTIFACTS).resolve(), "PREDICT_BUDGET": budget})
     if args.static is not None:
         return write_static(app, args.static)
     connections = descriptors_for(args.connection_limit)
