@@ -83,6 +83,15 @@ async function readJson(io, rel, limit) {
   }
 }
 
+/** A JSON file that must hold an object (model.json has no schema check of its own), naming it otherwise. */
+async function readJsonObject(io, rel, limit) {
+  const doc = await readJson(io, rel, limit);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new Error(`${io.where(rel)}: holds ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : `a ${typeof doc}`}, not a JSON object`);
+  }
+  return doc;
+}
+
 /** Check bytes against a {bytes, sha256} record of metadata.json; noun names the file's role in the message. */
 async function checkRecorded(io, rel, bytes, record, noun) {
   if (bytes.length !== record.bytes) {
@@ -192,10 +201,16 @@ async function assembleArtifacts(modelJson, meta, io, limits) {
  */
 export async function loadModelFolder(tf, io, schema, { goldens = false } = {}) {
   const meta = await readMetadata(io, schema);
-  const modelJson = await readJson(io, 'model.json', limitsOf(schema)['model.json']);
+  const modelJson = await readJsonObject(io, 'model.json', limitsOf(schema)['model.json']);
   const artifacts = await assembleArtifacts(modelJson, meta, io, limitsOf(schema));
   const golden = goldens ? await readGoldens(io, meta, schema) : undefined;
   const handler = tf.io.fromMemory(artifacts);
-  const model = await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));
+  let model;
+  try {
+    model = await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));
+  } catch (err) {
+    // tf.js trusts the topology: a malformed one fails deep inside it ("Cannot read properties of undefined").
+    throw new Error(`${io.where('model.json')}: tf.js cannot build the ${meta.format} model from it (${err.message})`);
+  }
   return goldens ? { model, meta, goldens: golden } : { model, meta };
 }
