@@ -11,6 +11,7 @@ import json
 import resource
 import sys
 import threading
+import time
 from pathlib import Path
 
 from waitress import create_server
@@ -121,10 +122,17 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge serve") -> int:
             listener.channel_class = JsonErrorChannel
     limit_note = "" if connections == args.connection_limit else f" (connection limit lowered to {connections}: open-file limit)"
     print(f"tfjs bridge demo at http://{args.host}:{server.effective_port}/  (Ctrl-C to stop){limit_note}", flush=True)
-    # Counterparts load while the server already answers: the page's first Python answer need not wait for TF.
-    threading.Thread(target=app.extensions["store"].preload, name="preload counterparts", daemon=True).start()
+    threading.Thread(target=preload, args=(app,), name="preload counterparts", daemon=True).start()
     run_until_signalled(server)  # Ctrl-C or SIGTERM: answers in flight are sent first (bounded)
     return 0
+
+
+def preload(app) -> None:
+    """Load the Python counterparts while the server already answers, so the page's first Python answer does not wait
+    for TensorFlow; say when they are ready."""
+    started = time.monotonic()
+    ready, total = app.extensions["store"].preload()
+    print(f"Python counterparts ready: {ready} of {total} models, in {time.monotonic() - started:.1f} s", flush=True)
 
 
 def write_static(app, out: Path) -> int:

@@ -332,13 +332,17 @@ class Store:
             raise ModelError(422, f"model {name}: its SavedModel could not run these inputs ({type(err).__name__}: "
                              f"{(str(err).splitlines() or [''])[0][:160]})") from None
 
-    def preload(self) -> None:
-        """Verify every model folder and load its counterpart (the server starts this in the background)."""
-        for name in self.names():
+    def preload(self) -> tuple[int, int]:
+        """Verify every model folder and load its counterpart (the server starts this in the background); return
+        (counterparts ready, model folders)."""
+        names, ready = self.names(), 0
+        for name in names:
             try:
                 self.serving_fn(name, self.metadata(name))
+                ready += 1
             except ModelError:
                 pass  # a request for it gets the same refusal, cached
+        return ready, len(names)
 
 
 def init_app(app) -> None:

@@ -89,3 +89,19 @@ def test_a_retrained_savedmodel_not_re_exported_is_refused(exported, artifacts, 
     os.utime(pb, ns=(mtime, mtime))  # as tar, zip or rsync -t would leave it: the old cache key was name + mtime
     response = client.post("/api/predict/linear", json={"inputs": [1, 2, 3]})
     assert response.status_code == 503 and "retrained after export: re-export it" in response.get_json()["error"]
+
+
+def test_preload_loads_each_counterpart_once_before_any_request(exported, artifacts, monkeypatch):
+    import time
+
+    import tfjs_bridge.web.counterparts as counterparts
+
+    loads = []
+    real = counterparts.load_checked
+    monkeypatch.setattr(counterparts, "load_checked", lambda path, check: loads.append(path) or real(path, check))
+    app = create_app({"TESTING": True, "MODELS_DIR": exported, "ARTIFACTS_DIR": artifacts})
+    assert app.extensions["store"].preload() == (2, 2) and len(loads) == 2
+    started = time.perf_counter()
+    response = app.test_client().post("/api/predict/linear", json={"inputs": [1, 2, 3]})
+    assert response.status_code == 200 and len(loads) == 2  # served by the preloaded counterpart
+    assert time.perf_counter() - started < 1.0
