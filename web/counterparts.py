@@ -128,19 +128,17 @@ class Counterparts:
     """Serving functions by model name, each loaded once per content key, with its check's verdict."""
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self._loading: dict[str, threading.Lock] = {}
+        # One load at a time: tf.saved_model.load in two threads at once can fail (AttributeError seen in tf 2.19).
+        self._loading = threading.Lock()
         self._loaded: dict[str, tuple[tuple, object]] = {}  # name → (content key, serving function or refusal)
 
     def get(self, name: str, path: Path, token: str, check):
         """The serving function of the SavedModel at path, loaded and checked (check(fn) → problem or None) once per
-        content key and metadata token; Refused naming the problem. Loads of different models run side by side."""
+        content key and metadata token; Refused naming the problem. Loads run one at a time."""
         key = (content_key(path), token)
         cached = self._loaded.get(name)
         if cached is None or cached[0] != key:
-            with self._lock:
-                lock = self._loading.setdefault(name, threading.Lock())
-            with lock:
+            with self._loading:
                 cached = self._loaded.get(name)
                 if cached is None or cached[0] != key:
                     cached = self._loaded[name] = (key, load_checked(path, check))
