@@ -195,8 +195,19 @@ async function assembleArtifacts(modelJson, meta, io, limits) {
   };
 }
 
+/** A tf.js model built from verified ModelArtifacts; errors name the file (where) they came from. */
+export async function modelFromArtifacts(tf, artifacts, meta, where) {
+  const handler = tf.io.fromMemory(artifacts);
+  try {
+    return await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));
+  } catch (err) {
+    // tf.js trusts the topology: a malformed one fails deep inside it ("Cannot read properties of undefined").
+    throw new Error(`${where}: tf.js cannot build the ${meta.format} model from it (${err.message})`);
+  }
+}
+
 /**
- * Load a model folder into tf.js through io; { model, meta }, plus { goldens } when asked for.
+ * Load a model folder into tf.js through io; { model, meta, artifacts }, plus { goldens } when asked for.
  * metadata.json comes first so that an unsupported schema version is the one error a stale folder gives.
  */
 export async function loadModelFolder(tf, io, schema, { goldens = false } = {}) {
@@ -204,13 +215,7 @@ export async function loadModelFolder(tf, io, schema, { goldens = false } = {}) 
   const modelJson = await readJsonObject(io, 'model.json', limitsOf(schema)['model.json']);
   const artifacts = await assembleArtifacts(modelJson, meta, io, limitsOf(schema));
   const golden = goldens ? await readGoldens(io, meta, schema) : undefined;
-  const handler = tf.io.fromMemory(artifacts);
-  let model;
-  try {
-    model = await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));
-  } catch (err) {
-    // tf.js trusts the topology: a malformed one fails deep inside it ("Cannot read properties of undefined").
-    throw new Error(`${io.where('model.json')}: tf.js cannot build the ${meta.format} model from it (${err.message})`);
-  }
-  return goldens ? { model, meta, goldens: golden } : { model, meta };
+  const model = await modelFromArtifacts(tf, artifacts, meta, io.where('model.json'));
+  // The verified artifacts too: the page hands them to its inference worker, which then loads nothing again.
+  return goldens ? { model, meta, artifacts, goldens: golden } : { model, meta, artifacts };
 }

@@ -198,7 +198,7 @@ const workers = {};
 /** The model's inference worker (one per model, kept across cards and parity runs); null where workers are missing. */
 function workerOf(name) {
   if (typeof Worker === 'undefined') return null;
-  workers[name] ??= new ModelWorker(name);
+  workers[name] ??= new ModelWorker(name, () => state.models[name]);
   return workers[name];
 }
 
@@ -207,7 +207,7 @@ function workerOf(name) {
 async function parityOf(name, backend, mainThread) {
   const goldens = await goldensOf(name);
   if (typeof Worker === 'undefined') return mainThread(goldens);
-  const worker = new ModelWorker(name);
+  const worker = new ModelWorker(name, () => state.models[name]);
   try {
     return await worker.parity(goldens, backend);
   } finally {

@@ -1,9 +1,34 @@
 // The browser's IO adapters for the shared loader (artifacts.js): a model folder's files over HTTP, and the
 // server's API where there is one. URLs are relative to the page, so a static copy works under any sub-path.
-import { loadModelFolder, readGoldens } from '../../verify/artifacts.js';
-import { fetchJson, httpFolderIO } from './fetchio.js';
+import { loadModelFolder, readGoldens, toHex } from '../../verify/artifacts.js';
 
-export { fetchJson };
+/** Fetch a file, rejecting with just the reason (the shared loader names the file). */
+async function fetchOk(url) {
+  let response;
+  try {
+    response = await fetch(url, { cache: 'no-cache' });
+  } catch (err) {
+    throw new Error(`request failed: ${err.message}`);
+  }
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response;
+}
+
+/** Fetch and parse a JSON file, naming it in any error. */
+export async function fetchJson(url) {
+  let response;
+  try {
+    response = await fetchOk(url);
+  } catch (err) {
+    throw new Error(`${url}: ${err.message}`);
+  }
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${url}: invalid JSON (${err.message})`);
+  }
+}
 
 let schemaOnce;
 /** The model-folder JSON Schema, fetched once from the server. */
@@ -41,9 +66,38 @@ export async function askPython(name, inputs) {
   return { ...body, roundTripMs: performance.now() - started };
 }
 
+
+/** A response's body, refused before or as soon as it is longer than limit bytes. */
+async function bodyWithin(response, limit) {
+  const declared = Number(response.headers.get('Content-Length') ?? 0);
+  const tooLong = (size) => Object.assign(new Error(`${size} bytes, more than the ${limit} allowed`), { refused: true, size });
+  if (declared > limit) throw tooLong(declared);
+  const chunks = [];
+  let length = 0;
+  for (const reader = response.body.getReader(); ;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > limit) {
+      await reader.cancel();
+      throw tooLong(`over ${limit}`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  chunks.reduce((offset, c) => (bytes.set(c, offset), offset + c.length), 0);
+  return bytes;
+}
+
 /** IO adapters reading models/<name>/ over HTTP. */
 export function folderIO(name) {
-  return httpFolderIO(new URL(`models/${encodeURIComponent(name)}/`, document.baseURI));
+  const where = (rel) => pagePath(`models/${encodeURIComponent(name)}/${rel}`);
+  return {
+    where,
+    readText: async (rel, limit) => new TextDecoder().decode(await bodyWithin(await fetchOk(where(rel)), limit)),
+    readBytes: async (rel, limit) => bodyWithin(await fetchOk(where(rel)), limit),
+    sha256: async (bytes) => toHex(await crypto.subtle.digest('SHA-256', bytes)),
+  };
 }
 
 /** Load /models/<name>/ into tf.js; returns { model, meta } (goldens are fetched only when asked for). */

@@ -1,11 +1,10 @@
 // tf.js inference off the page's main thread, with a deadline: a model's card predictions and its parity run go
-// to a module worker of its own (this file, started with new Worker(import.meta.url)), which loads the model
-// folder through the shared loader and answers messages. A run over its budget terminates the worker, so a graph
+// to a module worker of its own (this file, started with new Worker(import.meta.url)), handed the model's verified
+// artifacts (nothing is fetched or checked twice) and answering messages. A run over its budget terminates the worker, so a graph
 // that would spin for ever (a While loop asked for 10^12 turns) costs the tab nothing: the card says so, the
 // next request starts a fresh worker.
-import { loadModelFolder } from '../../verify/artifacts.js';
+import { modelFromArtifacts } from '../../verify/artifacts.js';
 import { TFJS_DTYPE, checkParity, runModel } from '../../verify/parity.js';
-import { fetchJson, httpFolderIO } from './fetchio.js';
 
 // Seconds a card's prediction (including the worker's first start and model load) and a parity run may take;
 // ?budget=S on the page's URL sets both (the browser tests use it).
@@ -28,8 +27,10 @@ export async function predictTfjs(tf, model, meta, inputs) {
 
 /** The page's side: one worker per model, started on first use and after a run over budget. */
 export class ModelWorker {
-  constructor(name) {
+  /** source() gives the model's current { meta, artifacts } (loadModel's verified ones). */
+  constructor(name, source) {
     this.name = name;
+    this.source = source;
     this.worker = null;
     this.backend = null;
     this.pending = new Map();
@@ -49,6 +50,8 @@ export class ModelWorker {
       else waiting?.resolve(data);
     };
     this.worker.onerror = (event) => this.stop(new Error(`tf.js worker for ${this.name} failed: ${event.message}`));
+    const { meta, artifacts } = this.source();
+    this.worker.postMessage({ type: 'load', name: this.name, backend, meta, artifacts });
     return this.worker;
   }
 
@@ -84,11 +87,11 @@ export class ModelWorker {
   }
 }
 
-/** The worker's side: load tf.js, the backend and the model once, then answer each message. */
+/** The worker's side: load tf.js, the backend and the model once (the first message), then answer each message. */
 function serveInWorker() {
   const root = new URL('../../', import.meta.url);
   let ready;
-  async function setUp(name, backend) {
+  async function setUp({ name, backend, meta, artifacts }) {
     await import(new URL('vendor/tf.min.js', root).href); // a UMD bundle: it sets globalThis.tf
     const { tf } = globalThis;
     if (backend === 'wasm') {
@@ -98,13 +101,15 @@ function serveInWorker() {
     if (backend === 'webgpu') await import(new URL('vendor/tf-backend-webgpu.min.js', root).href);
     if (!(await tf.setBackend(backend))) throw new Error(`tf.js backend '${backend}' is not available in a worker here`);
     await tf.ready();
-    const schema = await fetchJson(new URL('schema/model-folder.schema.json', root));
-    const { model, meta } = await loadModelFolder(tf, httpFolderIO(new URL(`models/${encodeURIComponent(name)}/`, root)), schema);
-    return { tf, model, meta };
+    return { tf, meta, model: await modelFromArtifacts(tf, artifacts, meta, `/models/${name}/model.json`) };
   }
   self.onmessage = async ({ data }) => {
+    if (data.type === 'load') {
+      ready = setUp(data);
+      ready.catch(() => {}); // reported to each request below
+      return;
+    }
     try {
-      ready ??= setUp(data.name, data.backend);
       const { tf, model, meta } = await ready;
       const result = data.type === 'parity'
         ? await checkParity(tf, model, meta, data.goldens, data.name)
