@@ -33,7 +33,7 @@ def kill_export(artifact: Path, out: Path, anchor: str, delay: float) -> int | N
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while anchor == "temp" and proc.poll() is None and time.monotonic() < deadline:
-        if any(p.name.startswith(".linear.tmp-") for p in out.iterdir()):
+        if any(p.name.startswith(".linear.tfjs-bridge-tmp-") for p in out.iterdir()):
             break
         time.sleep(0.002)
     if anchor == "end":
