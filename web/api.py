@@ -97,7 +97,7 @@ def listing_body() -> bytes:
 def list_models():
     """List every exported model with its spec, size and last parity results (built once per folder change)."""
     names = store().names()
-    key = (tuple((n, store().version(n)) for n in names), store().parity_version())
+    key = (tuple((n, store().version(n)) for n in names), store().parity_version(), store().artifacts_version())
     cache = current_app.extensions.setdefault("listing", {"key": None, "body": None, "lock": threading.Lock()})
     with cache["lock"]:
         if cache["key"] != key:

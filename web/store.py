@@ -254,6 +254,13 @@ class Store:
         except OSError:
             return None
 
+    def artifacts_version(self) -> tuple | None:
+        """Identity of the artifacts root: a counterpart swapped in or removed changes it (the listing's "python")."""
+        try:
+            return files.identity(os.stat(self.artifacts_dir))
+        except OSError:
+            return None
+
     def parity_report(self) -> dict:
         """The last `npm run verify` results, by model then backend (empty if never run or unreadable)."""
         try:

@@ -69,3 +69,13 @@ def test_the_whole_listing_is_capped(models, artifacts, monkeypatch):
     response = client_for(models, artifacts).get("/api/models")
     assert response.status_code == 503, response.data[:2000]
     assert "over the limit of 500" in response.get_json()["error"]
+
+
+def test_the_listing_notices_a_counterpart_appearing(models, artifacts, tmp_path):
+    empty = tmp_path / "artifacts"
+    empty.mkdir()
+    client = client_for(models, empty)
+    python = lambda: {m["name"]: m["python"] for m in client.get("/api/models").get_json()["models"]}  # noqa: E731
+    assert python() == {"linear": False, "mlp": False}
+    shutil.copytree(artifacts / "linear", empty / "linear")
+    assert python() == {"linear": True, "mlp": False}
