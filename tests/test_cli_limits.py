@@ -153,15 +153,15 @@ def test_stale_temporaries_of_killed_runs_are_removed(tmp_path):
     dead.wait()
     left = []
     for i in range(12):
-        folder = tmp_path / f".linear.tmp-{dead.pid}-{i}x"
+        folder = tmp_path / f".linear.tfjs-bridge-{'tmp' if i % 2 else 'old'}-{dead.pid}-{i:08d}"
         folder.mkdir()
         if i % 3:  # killed after writing its marker; the others before writing anything
-            (folder / atomic.MARKER).write_text(json.dumps({"tool": "tfjs-bridge", "entries": []}))
+            (folder / atomic.MARKER).write_text(json.dumps({"tool": "tfjs-bridge", "temp": folder.name}))
             (folder / "model.json").write_text("{}")
         left.append(folder.name)
-    live = tmp_path / f".linear.tmp-{os.getpid()}-live"
+    live = tmp_path / f".linear.tfjs-bridge-tmp-{os.getpid()}-livelive"
     live.mkdir()
-    users = tmp_path / f".linear.tmp-{dead.pid}-users"
+    users = tmp_path / f".linear.tfjs-bridge-tmp-{dead.pid}-usersxxx"
     users.mkdir()
     (users / "mine.txt").write_text("not the tool's")
     with atomic.output_directory(tmp_path / "linear") as tmp:

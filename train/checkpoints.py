@@ -1,6 +1,8 @@
 """Checkpoints of a training run: where it stands (Progress) and the manager that saves, resumes or starts afresh."""
 
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -56,6 +58,25 @@ def resume_settings(task: Task, cfg: TrainConfig) -> dict:
     return {"task": task.name, "batch_size": cfg.batch_size, "seed": cfg.seed, "dataset": cfg.dataset}
 
 
+# What a run writes in <run dir>/checkpoints: its settings, tf.train.CheckpointManager's index and shards, and the
+# temporary folders TensorFlow writes a checkpoint into before renaming it (left behind by a killed run).
+CHECKPOINT_FILES = re.compile(r"settings\.json|checkpoint|ckpt-\d+\.(index|data-\d{5}-of-\d{5})")
+CHECKPOINT_TEMPS = re.compile(r"ckpt-\d+_temp[\w.-]*")
+
+
+def clear_checkpoints(ckpt_dir: Path) -> None:
+    """Remove an earlier run's checkpoints folder, refusing (TrainingError) one holding anything a run did not write."""
+    if ckpt_dir.is_symlink() or not ckpt_dir.is_dir():
+        raise TrainingError(f"{ckpt_dir} is not a checkpoints folder tfjs-bridge wrote: refusing to empty it "
+                            "(choose another --run-dir)")
+    strangers = sorted(p.name for p in ckpt_dir.iterdir() if p.is_symlink() or not (
+        (p.is_file() and CHECKPOINT_FILES.fullmatch(p.name)) or (p.is_dir() and CHECKPOINT_TEMPS.fullmatch(p.name))))
+    if strangers:
+        raise TrainingError(f"{ckpt_dir} holds {', '.join(strangers[:3])}, which tfjs-bridge did not write: refusing "
+                            "to empty it (choose another --run-dir, or move them away yourself)")
+    shutil.rmtree(ckpt_dir)
+
+
 def open_checkpoints(checkpoint, run_dir: Path, task: Task, cfg: TrainConfig, writer: bool) -> tf.train.CheckpointManager:
     """A CheckpointManager in run_dir/checkpoints: restored from the latest on --resume, emptied otherwise."""
     ckpt_dir = Path(run_dir) / "checkpoints"
@@ -70,8 +91,8 @@ def open_checkpoints(checkpoint, run_dir: Path, task: Task, cfg: TrainConfig, wr
         if changed:
             raise TrainingError(f"cannot resume {ckpt_dir} with different settings (was, now): {changed}")
         checkpoint.restore(latest).assert_existing_objects_matched()
-    elif writer and ckpt_dir.exists():
-        shutil.rmtree(ckpt_dir)  # a fresh run must not resume, or be mixed up with, an older one
+    elif writer and os.path.lexists(ckpt_dir):
+        clear_checkpoints(ckpt_dir)  # a fresh run must not resume, or be mixed up with, an older one
     if writer:
         ckpt_dir.mkdir(parents=True, exist_ok=True)
         settings_file.write_text(json.dumps(settings) + "\n")

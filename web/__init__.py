@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from tfjs_bridge.common import paths
+from tfjs_bridge.web import budget
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         # A 64-digit batch as JSON is ~0.4 MB; anything far larger is not a prediction request.
         MAX_CONTENT_LENGTH=1024 * 1024,
         MAX_BATCH=64,
+        PREDICT_BUDGET=budget.Budget(),  # per-model slots and seconds for Python predictions (web/budget.py)
     )
     if config:
         app.config.from_mapping(config)
@@ -29,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from tfjs_bridge.web import api, store, views
 
     store.init_app(app)
+    budget.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     return app

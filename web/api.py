@@ -2,6 +2,7 @@
 
 import json
 import math
+import threading
 import time
 
 import numpy as np
@@ -57,19 +58,53 @@ def options_reply(response):
     return response
 
 
-@bp.get("/models")
-def list_models():
-    """List every exported model with its spec, size and last parity results."""
+# What one /api/models answer may hold: a model's labels are listed up to LISTED_LABEL_BYTES of JSON (the page reads
+# longer lists from the model's metadata.json), and the whole answer up to LISTING_BYTES.
+LISTED_LABEL_BYTES = 64 * 1024
+LISTING_BYTES = 8 * 1024 * 1024
+
+
+def listed(entry: dict) -> dict:
+    """A model's listing entry with over-long labels left out (and said so)."""
+    labels = entry.get("labels")
+    size = len(json.dumps(labels)) if labels else 0
+    if size > LISTED_LABEL_BYTES:
+        entry = {**entry, "labels": None,
+                 "labels_omitted": f"{len(labels):,} labels ({size:,} bytes of JSON) are over the listing's limit of "
+                                   f"{LISTED_LABEL_BYTES:,}: read them from the model's metadata.json"}
+    return entry
+
+
+def listing_body() -> bytes:
+    """GET /api/models's JSON: every exported model with its spec, size and last parity results."""
     report = store().parity_report()
     models = []
     for name in store().names():
         try:
-            entry = store().summary(name)
+            entry = listed(store().summary(name))
         except ModelError as err:
             entry = {"name": shown(name), "error": str(err)}
         entry["parity"] = report.get("models", {}).get(name, {})
         models.append(entry)
-    return jsonify(models=models, verified_at=report.get("verified_at"))
+    body = json.dumps({"models": models, "verified_at": report.get("verified_at")}).encode()
+    if len(body) > LISTING_BYTES:
+        raise ModelError(503, f"the listing of {len(models)} models is {len(body):,} bytes, over the limit of "
+                         f"{LISTING_BYTES:,}: serve fewer model folders")
+    return body
+
+
+@bp.get("/models")
+def list_models():
+    """List every exported model with its spec, size and last parity results (built once per folder change)."""
+    names = store().names()
+    key = (tuple((n, store().version(n)) for n in names), store().parity_version(), store().artifacts_version())
+    cache = current_app.extensions.setdefault("listing", {"key": None, "body": None, "lock": threading.Lock()})
+    with cache["lock"]:
+        if cache["key"] != key:
+            cache.update(key=None, body=listing_body())
+            cache["key"] = key
+        body = cache["body"]
+    return current_app.response_class(body, mimetype="application/json")
 
 
 def read_json_body(specs: list[dict], max_batch: int) -> object:
@@ -145,22 +180,45 @@ def nested_shape(value, depth_limit: int, dtype: str = "float32") -> list[int]:
     return [len(value), *first]
 
 
-def as_array(values, dtype: str) -> np.ndarray:
+# A JSON number with a fraction or exponent is a float64: whole ones are exact up to 2**53, beyond that they are
+# already rounded, so integer inputs beyond it must be sent as JSON integers (which Python reads exactly).
+EXACT_FLOAT = 2**53
+
+
+def as_integers(values, dtype: str, name: str) -> np.ndarray:
+    """Validated JSON values as an integer array, read exactly (never through float64) and range-checked."""
+    low, high = INTEGER_RANGE[dtype]
+    objects = np.array(values, dtype=object)
+    flat = objects.ravel().tolist()
+    for i, v in enumerate(flat):
+        if isinstance(v, float):
+            if not (math.isfinite(v) and v.is_integer()):
+                raise BadInput(f"input {name!r} (dtype {dtype}) takes whole numbers: {v!r} is not one")
+            if abs(v) > EXACT_FLOAT:
+                raise BadInput(f"input {name!r} (dtype {dtype}) takes whole numbers: {v!r} is beyond 2**53, where a "
+                               "number with a decimal point or exponent is not exact (send it as a JSON integer)")
+            flat[i] = int(v)
+    lowest, highest = min(flat), max(flat)
+    if lowest < low or highest > high:
+        bad = lowest if lowest < low else highest
+        raise BadInput(f"input {name!r} (dtype {dtype}) takes whole numbers from {low} to {high}: "
+                       f"{str(bad)[:40]} is out of range")
+    return np.array(flat, dtype=dtype).reshape(objects.shape)
+
+
+def as_array(values, dtype: str, name: str = "inputs") -> np.ndarray:
     """Validated JSON values as an array of the input's dtype: finite floats, whole numbers in range, bools, strings."""
     if dtype == "string":
         return np.asarray(values, dtype=object)
     if dtype == "bool":
         return np.asarray(values, dtype=bool)
+    if dtype in INTEGER_RANGE:
+        return as_integers(values, dtype, name)
     try:
         with np.errstate(over="ignore"):
             array = np.asarray(values, dtype=np.float64)
     except OverflowError:  # a JSON integer beyond float64 (e.g. 400 digits) parses to a Python int first
         array = np.array([np.inf])
-    if dtype in INTEGER_RANGE:
-        low, high = INTEGER_RANGE[dtype]
-        if not np.isfinite(array).all() or (array != np.round(array)).any() or array.min() < low or array.max() > high:
-            raise BadInput(f"inputs of dtype {dtype} must be whole numbers from {low} to {high}")
-        return array.astype(dtype)
     with np.errstate(over="ignore"):
         array = array.astype(np.float32)
     if not np.isfinite(array).all():
@@ -179,7 +237,7 @@ def parse_input(value, spec: dict, max_batch: int) -> np.ndarray:
         raise BadInput(f"inputs have shape {given}; input {spec['name']!r} takes [{want}] or a batch of them")
     if shape[0] > max_batch:
         raise BadInput(f"batch of {shape[0]} is over the limit of {max_batch}", 413)
-    return as_array(values, spec["dtype"])
+    return as_array(values, spec["dtype"], spec["name"])
 
 
 def parse_inputs(body, specs: list[dict], max_batch: int) -> dict[str, np.ndarray]:
@@ -206,7 +264,9 @@ def predict(name: str):
     specs, max_batch = meta["inputs"], current_app.config["MAX_BATCH"]
     inputs = parse_inputs(read_json_body(specs, max_batch), specs, max_batch)
     started = time.perf_counter()
-    outputs = store().predict(name, meta, inputs)
+    models = store()  # the prediction runs in its own thread, outside the app context
+    models.serving_fn(name, meta)  # loaded (once per content) outside the budget, which bounds the prediction only
+    outputs = current_app.extensions["budgets"].run(name, lambda: models.predict(name, meta, inputs))
     ms = round(1000 * (time.perf_counter() - started), 3)
     if any(o.dtype.kind == "f" and not np.isfinite(o).all() for o in outputs.values()):
         raise BadInput("the model produced non-finite outputs for these inputs", 422)

@@ -10,15 +10,20 @@ import argparse
 import json
 import resource
 import sys
+import threading
+import time
 from pathlib import Path
 
 from waitress import create_server
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
 from tfjs_bridge.common import paths
-from tfjs_bridge.common.cli import bounded_int, fail, folder_path
+from tfjs_bridge.common.cli import bounded_float, bounded_int, fail, folder_path
 from tfjs_bridge.web import create_app
+from tfjs_bridge.web.budget import Budget
+from tfjs_bridge.web.lifecycle import run_until_signalled
 
 CONNECTION_LIMIT = 1000  # waitress's default of 100 let 100 idle sockets lock everyone out
 CHANNEL_TIMEOUT = 30  # seconds a connection may stay silent (waitress: 120)
@@ -39,10 +44,25 @@ class JsonErrorTask(ErrorTask):
         self.write(body)
 
 
+class StrictParser(HTTPRequestParser):
+    """waitress's parser, refusing a request framed two ways (Content-Length and Transfer-Encoding: chunked).
+
+    waitress 3.0.2 frames such a request by its chunks and keeps the connection open; a proxy in front that frames
+    it by Content-Length then reads the rest as another request (smuggling). RFC 9112 section 6.1 lets a server
+    reject it and requires the connection closed: a 400, whose error task closes it.
+    """
+
+    def parse_header(self, header_plus):
+        super().parse_header(header_plus)
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            raise ParsingError("Content-Length and Transfer-Encoding together (RFC 9112 section 6.1); send one")
+
+
 class JsonErrorChannel(HTTPChannel):
-    """A waitress connection whose protocol-level errors are JSON."""
+    """A waitress connection whose protocol-level errors are JSON, and whose requests are framed one way only."""
 
     error_task_class = JsonErrorTask
+    parser_class = StrictParser
 
 
 def descriptors_for(connections: int) -> int:
@@ -65,6 +85,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                         help=f"open connections at most, idle ones included (default: {CONNECTION_LIMIT})")
     parser.add_argument("--channel-timeout", type=bounded_int(1, 3600), default=CHANNEL_TIMEOUT, metavar="S",
                         help=f"close a connection silent for S seconds (default: {CHANNEL_TIMEOUT})")
+    parser.add_argument("--predict-timeout", type=bounded_float(0.1, 3600), default=Budget.predict_seconds, metavar="S",
+                        help=f"answer 504 when a Python prediction takes over S seconds (default: {Budget.predict_seconds:g}); "
+                             "each model may run --threads less one at once")
     parser.add_argument("--models", type=folder_path, help="folder of exported model folders (default: ./web_models)")
     parser.add_argument("--artifacts", type=folder_path, help="where the models' Python counterparts (SavedModels) are found by name (default: ./artifacts)")
     parser.add_argument("--static", type=folder_path, metavar="DIR",
@@ -73,14 +96,15 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = "tfjs-bridge serve") -> int:
-    """Parse host, port and folders, print the URL, serve until interrupted."""
+    """Parse host, port and folders, print the URL, serve until SIGINT or SIGTERM."""
     args = build_parser(prog).parse_args(argv)
     # Folders named on the command line must exist; the defaults may not yet (the page then says how to make them).
     for flag, folder in (("--models", args.models), ("--artifacts", args.artifacts)):
         if folder is not None and not folder.is_dir():
             return fail(f"{flag} {folder} is not a folder")
+    budget = Budget(per_model=max(1, args.threads - 1), predict_seconds=args.predict_timeout)
     app = create_app({"MODELS_DIR": (args.models or paths.MODELS).resolve(),
-                      "ARTIFACTS_DIR": (args.artifacts or paths.ARTIFACTS).resolve()})
+                      "ARTIFACTS_DIR": (args.artifacts or paths.ARTIFACTS).resolve(), "PREDICT_BUDGET": budget})
     if args.static is not None:
         return write_static(app, args.static)
     connections = descriptors_for(args.connection_limit)
@@ -98,11 +122,17 @@ def main(argv: list[str] | None = None, prog: str = "tfjs-bridge serve") -> int:
             listener.channel_class = JsonErrorChannel
     limit_note = "" if connections == args.connection_limit else f" (connection limit lowered to {connections}: open-file limit)"
     print(f"tfjs bridge demo at http://{args.host}:{server.effective_port}/  (Ctrl-C to stop){limit_note}", flush=True)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+    threading.Thread(target=preload, args=(app,), name="preload counterparts", daemon=True).start()
+    run_until_signalled(server)  # Ctrl-C or SIGTERM: answers in flight are sent first (bounded)
     return 0
+
+
+def preload(app) -> None:
+    """Load the Python counterparts while the server already answers, so the page's first Python answer does not wait
+    for TensorFlow; say when they are ready."""
+    started = time.monotonic()
+    ready, total = app.extensions["store"].preload()
+    print(f"Python counterparts ready: {ready} of {total} models, in {time.monotonic() - started:.1f} s", flush=True)
 
 
 def write_static(app, out: Path) -> int:

@@ -6,19 +6,22 @@ the models from models/index.json and hides the Python column.
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 from tfjs_bridge.common import files, schema
-from tfjs_bridge.common.atomic import atomic_directory
+from tfjs_bridge.common.atomic import output_directory
 from tfjs_bridge.common.contract import LIMITS, MODEL_JSON, IntegrityError, verify_open_folder
 from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.ownership import Legacy, check_replaceable
 from tfjs_bridge.common.paths import SCHEMA_FILE
 from tfjs_bridge.verify import JS_DIR
-from tfjs_bridge.web.store import Store
+from tfjs_bridge.web.store import ModelError, Store
 
 WEB = Path(__file__).resolve().parent
-MARKER = ".tfjs-bridge-site"  # written into every site, so a rebuild may replace it and nothing else
+# Sites written before the common marker carried this file and only these entries: a rebuild may replace them.
+LEGACY_SITE = Legacy(re.compile(r"index\.html|static|verify|vendor|schema|models|_headers"), ".tfjs-bridge-site")
 
 # Netlify and Cloudflare Pages read this file; other hosts are configured as the README says.
 HEADERS = """/*
@@ -35,22 +38,19 @@ class SiteError(UserError):
     """A static site that cannot be written; one line for the user."""
 
 
-def check_target(out: Path) -> None:
-    """Refuse to replace anything but an empty folder or a site this command wrote."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
-        raise SiteError(f"--static {out}: exists and is not a site written by this command (choose a new or empty folder)")
-
-
 def copy_models(models_dir: Path, dest: Path) -> list[dict]:
     """Copy every model folder's verified files (model.json, shards, metadata, goldens); return index entries."""
     store = Store(models_dir, models_dir / ".no-python")  # no counterparts: a static site has no Python side
     entries = []
     for name in store.names():
         try:
+            entry = store.summary(name)  # a refused name or folder: ModelError, one line
             copy_verified(models_dir / name, dest / name)
+        except ModelError as err:
+            raise SiteError(str(err)) from None
         except (IntegrityError, files.FileRefused) as err:
             raise SiteError(f"model {name} refused: {name}/{err}") from None
-        entries.append(store.summary(name))
+        entries.append(entry)
     if not entries:
         raise SiteError(f"no model folders in {models_dir}: export one first (`tfjs-bridge export MODEL --out {models_dir}`)")
     return entries
@@ -72,12 +72,12 @@ def write_site(app, out: Path) -> list[str]:
     """Write the site for app's models folder into out (atomically); return the model names."""
     from tfjs_bridge.web.views import LITERT_VENDOR, SHARED_JS, VENDOR
 
-    check_target(out)
+    check_replaceable(out, LEGACY_SITE)
     vendor = dict(VENDOR)
     missing = [rel for rel in VENDOR.values() if not (app.config["NODE_MODULES"] / rel).is_file()]
     if missing:
         raise SiteError(f"tf.js bundles missing from {app.config['NODE_MODULES']} ({missing[0]}): run `tfjs-bridge setup-node`")
-    with atomic_directory(out) as tmp:
+    with output_directory(out, LEGACY_SITE) as tmp:
         entries = copy_models(app.config["MODELS_DIR"], tmp / "models")
         (tmp / "models" / "index.json").write_text(json.dumps({"models": entries}, indent=1) + "\n")
         if any(e["litert"] for e in entries):  # LiteRT.js's files (19 MB) only for a site with a model.tflite
@@ -97,5 +97,4 @@ def write_site(app, out: Path) -> list[str]:
         (tmp / "schema").mkdir()
         shutil.copyfile(SCHEMA_FILE, tmp / "schema" / SCHEMA_FILE.name)
         (tmp / "_headers").write_text(HEADERS)
-        (tmp / MARKER).write_text("written by `tfjs-bridge serve --static`; rebuilding replaces this folder\n")
     return [e["name"] for e in entries]

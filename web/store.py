@@ -10,6 +10,7 @@ import numpy as np
 
 from tfjs_bridge.common import files, schema
 from tfjs_bridge.common.contract import FOLDER_NAME, LIMITS, IntegrityError, verify_folder
+from tfjs_bridge.web import counterparts
 from tfjs_bridge.web.changes import Watcher
 
 PARITY_REPORT = "parity-report.json"
@@ -55,8 +56,7 @@ class Store:
     def __init__(self, models_dir: Path, artifacts_dir: Path):
         self.models_dir = models_dir
         self.artifacts_dir = artifacts_dir
-        self._lock = threading.Lock()
-        self._loaded: dict[str, tuple[float, object]] = {}
+        self._counterparts = counterparts.Counterparts()
         # name → (folder key, change generation or every file's identity, metadata or refusal message)
         self._verified: dict[str, tuple[tuple, object, dict | str]] = {}
         self._checking: dict[str, threading.Lock] = {}
@@ -113,11 +113,32 @@ class Store:
             raise ModelError(503, cached[2])
         return cached[2]
 
+    def version(self, name: str) -> tuple:
+        """What changes whenever the named folder's verdict might (see _version); watched from now on."""
+        folder = self.models_dir / name
+        if self._watcher and self._watcher.generation(name) is None and self._refusal(name) is None:
+            self._watcher.watch(name, folder)
+        return self._version(name, folder)
+
     def _version(self, name: str, folder: Path) -> tuple:
         """What must be unchanged for a verdict to stand: the folder's and its JSON files' identities, and either
         inotify's change count for the folder or, where it is not watched, every file's identity."""
         generation = self._watcher.generation(name) if self._watcher else None
         return folder_key(folder), generation if generation is not None else folder_stamp(folder)
+
+    def parity_version(self) -> tuple | None:
+        """Identity of the parity report file (None when absent)."""
+        try:
+            return files.identity(os.lstat(self.models_dir / PARITY_REPORT))
+        except OSError:
+            return None
+
+    def artifacts_version(self) -> tuple | None:
+        """Identity of the artifacts root: a counterpart swapped in or removed changes it (the listing's "python")."""
+        try:
+            return files.identity(os.stat(self.artifacts_dir))
+        except OSError:
+            return None
 
     def parity_report(self) -> dict:
         """The last `npm run verify` results, by model then backend (empty if never run or unreadable)."""
@@ -174,33 +195,42 @@ class Store:
         return None
 
     def serving_fn(self, name: str, meta: dict):
-        """The SavedModel's serving function, loaded once per version of the file."""
+        """The SavedModel's serving function, loaded once per content and checked against meta (web/counterparts.py)."""
         path = self.saved_model_dir(meta)
         if path is None:
             raise ModelError(404, f"no Python model for {name}: its counterpart {meta['counterpart']!r} is not a "
                              f"SavedModel under {self.artifacts_dir.name}/ (serve --artifacts DIR)")
-        pb = path / "saved_model.pb"
-        mtime = pb.stat().st_mtime
-        with self._lock:
-            cached = self._loaded.get(name)
-            if cached is None or cached[0] != mtime:
-                from tfjs_bridge.common.quiet import tf
+        token = json.dumps([meta["inputs"], meta["outputs"], meta["goldens"]["sha256"]])
 
-                try:
-                    fn = tf.saved_model.load(str(path)).signatures["serving_default"]
-                except Exception as err:  # a corrupt SavedModel raises many TF error types
-                    raise ModelError(503, f"model {name}: SavedModel unloadable ({type(err).__name__})") from None
-                cached = self._loaded[name] = (mtime, fn)
-        return cached[1]
+        def check(fn):
+            goldens = counterparts.read_goldens(self.models_dir / name, LIMITS[schema.GOLDENS])
+            return counterparts.signature_problem(fn, meta) or counterparts.golden_problem(
+                lambda inputs: counterparts.run(fn, meta, inputs), goldens, meta)
+        try:
+            return self._counterparts.get(name, path, token, check)
+        except counterparts.Refused as err:
+            raise ModelError(503, f"model {name}: {err}") from None
 
     def predict(self, name: str, meta: dict, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the Python counterpart (of the model whose verified metadata is meta) on validated batches, by input name."""
         fn = self.serving_fn(name, meta)
-        from tfjs_bridge.common.quiet import tf
+        try:
+            return counterparts.run(fn, meta, inputs)
+        except Exception as err:  # TF's many error types; the signature was checked, so these inputs are the cause
+            raise ModelError(422, f"model {name}: its SavedModel could not run these inputs ({type(err).__name__}: "
+                             f"{(str(err).splitlines() or [''])[0][:160]})") from None
 
-        feed = {spec["name"]: tf.constant(inputs[spec["name"]], dtype=spec["dtype"]) for spec in meta["inputs"]}
-        result = fn(**feed)
-        return {out["name"]: result[out["name"]].numpy() for out in meta["outputs"]}
+    def preload(self) -> tuple[int, int]:
+        """Verify every model folder and load its counterpart (the server starts this in the background); return
+        (counterparts ready, model folders)."""
+        names, ready = self.names(), 0
+        for name in names:
+            try:
+                self.serving_fn(name, self.metadata(name))
+                ready += 1
+            except ModelError:
+                pass  # a request for it gets the same refusal, cached
+        return ready, len(names)
 
 
 def init_app(app) -> None:

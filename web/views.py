@@ -65,23 +65,28 @@ def isolation_headers(response):
     return response
 
 
-_ENCODED: collections.OrderedDict = collections.OrderedDict()  # file identity → (sha256, gzip bytes or None)
-ENCODED_KEPT = 64
+_ENCODED: collections.OrderedDict = collections.OrderedDict()  # file identity → gzip bytes or None
+ENCODED_KEPT, ENCODED_KEPT_BYTES = 4096, 64 * 1024 * 1024  # files, and gzipped bytes kept in memory in all
 
 
 def encoded(handle, st: os.stat_result, filename: str) -> tuple[str, bytes | None]:
-    """sha256 and gzip bytes (None when gzip saves nothing) of an open file, cached per file identity and version."""
+    """sha256 (streamed, cached per file identity: never the whole file in memory) and gzip bytes (None when gzip
+    saves nothing, or for files over GZIP_MAX_BYTES) of an open file."""
+    digest = files.sha256_open(handle, st)
     key = files.identity(st)
     if key in _ENCODED:
         _ENCODED.move_to_end(key)
-        return _ENCODED[key]
-    data = handle.read()
-    handle.seek(0)
-    packed = gzip.compress(data, GZIP_LEVEL, mtime=0) if filename.endswith(COMPRESSIBLE) and len(data) <= GZIP_MAX_BYTES else None
-    _ENCODED[key] = result = (hashlib.sha256(data).hexdigest(), packed if packed and len(packed) < len(data) else None)
-    while len(_ENCODED) > ENCODED_KEPT:
+        return digest, _ENCODED[key]
+    packed = None
+    if filename.endswith(COMPRESSIBLE) and st.st_size <= GZIP_MAX_BYTES:
+        data = handle.read(GZIP_MAX_BYTES + 1)
+        handle.seek(0)
+        packed = gzip.compress(data, GZIP_LEVEL, mtime=0)
+        packed = packed if len(packed) < len(data) and hashlib.sha256(data).hexdigest() == digest else None
+    _ENCODED[key] = packed
+    while len(_ENCODED) > ENCODED_KEPT or sum(len(p or b"") for p in _ENCODED.values()) > ENCODED_KEPT_BYTES:
         _ENCODED.popitem(last=False)
-    return result
+    return digest, packed
 
 
 def send_encoded(handle, st: os.stat_result, filename: str, cache_control: str) -> Response:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tfjs_bridge.common.paths import CHECKOUT
-from tfjs_bridge.web.store import verify_folder
+from tfjs_bridge.common.contract import verify_folder
 
 # When to kill `python -m export`: seconds after start (still importing TensorFlow), or after its hidden temp
 # folder appears (converting, writing shards, writing metadata, swapping in); last, one run left to finish.
@@ -33,7 +33,7 @@ def kill_export(artifact: Path, out: Path, anchor: str, delay: float) -> int | N
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while anchor == "temp" and proc.poll() is None and time.monotonic() < deadline:
-        if any(p.name.startswith(".linear.tmp-") for p in out.iterdir()):
+        if any(p.name.startswith(".linear.tfjs-bridge-tmp-") for p in out.iterdir()):
             break
         time.sleep(0.002)
     if anchor == "end":

@@ -11,7 +11,7 @@ from tests.support.keras_models import tiny_classifier as tiny
 from tfjs_bridge.common import schema
 from tfjs_bridge.export.convert import ExportOptions, export_source
 from tfjs_bridge.export.sources import from_keras
-from tfjs_bridge.web.store import IntegrityError, verify_folder
+from tfjs_bridge.common.contract import IntegrityError, verify_folder
 
 LITERT = ExportOptions("graph", runtimes=("tfjs", "litert"))
 

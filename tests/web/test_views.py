@@ -66,7 +66,7 @@ def test_static_site_refusals(exported, tmp_path, capsys):
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
     assert serve_main(["--models", str(exported), "--static", str(foreign)]) == 2
-    assert "not a site written by this command" in capsys.readouterr().err
+    assert "notes.txt, which tfjs-bridge did not write" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text() == "keep me"
     broken = tmp_path / "models"
     shutil.copytree(exported, broken)

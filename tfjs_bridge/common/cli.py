@@ -50,6 +50,17 @@ def bounded_int(low: int, high: int):
     return parse
 
 
+def bounded_float(low: float, high: float):
+    """argparse type: a finite number from low to high."""
+    def parse(text: str) -> float:
+        value = positive_float(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, got {_shorten(text)}")
+        return value
+    parse.__name__ = "number"
+    return parse
+
+
 def at_most_value(value: int, text: str, high: int) -> int:
     """value, or argparse's error when it is over high."""
     if value > high:

@@ -175,3 +175,21 @@ def npy_shape(path: Path, what: str, limit: int) -> tuple[tuple, str]:
     if shape and shape[0] == 0:  # a 0-d array is one value, for a model's scalar input
         raise UserError(f"{what} {path}: holds no rows (shape {list(shape)})")
     return shape, str(dtype)
+
+
+def sha256_open(handle, st: os.stat_result) -> str:
+    """sha256 of an open file whose fstat is st, streamed in CHUNKs (never read whole); cached by identity like
+    sha256_file, so a file verified once is not read again for its digest."""
+    key = identity(st)
+    if key in _HASHES:
+        return _HASHES[key]
+    digest = hashlib.sha256()
+    handle.seek(0)
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
+    handle.seek(0)
+    if time.time() - st.st_mtime > RACY_SECONDS:
+        if len(_HASHES) >= _HASHES_MAX:
+            _HASHES.clear()
+        _HASHES[key] = digest.hexdigest()
+    return digest.hexdigest()

@@ -86,6 +86,15 @@ async function readJson(io, schema, rel) {
   }
 }
 
+/** A JSON file that must hold an object (model.json has no schema check of its own), naming it otherwise. */
+async function readJsonObject(io, rel, limit) {
+  const doc = await readJson(io, rel, limit);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new Error(`${io.where(rel)}: holds ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : `a ${typeof doc}`}, not a JSON object`);
+  }
+  return doc;
+}
+
 /** Check bytes against a {bytes, sha256} record of metadata.json; noun names the file's role in the message. */
 async function checkRecorded(io, rel, bytes, record, noun) {
   if (bytes.length !== record.bytes) {
@@ -214,8 +223,19 @@ async function assembleArtifacts(modelJson, meta, io, schema) {
   };
 }
 
+/** A tf.js model built from verified ModelArtifacts; errors name the file (where) they came from. */
+export async function modelFromArtifacts(tf, artifacts, meta, where) {
+  const handler = tf.io.fromMemory(artifacts);
+  try {
+    return await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));
+  } catch (err) {
+    // tf.js trusts the topology: a malformed one fails deep inside it ("Cannot read properties of undefined").
+    throw new Error(`${where}: tf.js cannot build the ${meta.format} model from it (${err.message})`);
+  }
+}
+
 /**
- * Load a model folder into tf.js through io; { model, meta }, plus { goldens } when asked for.
+ * Load a model folder into tf.js through io; { model, meta, artifacts }, plus { goldens } when asked for.
  * metadata.json comes first so that an unsupported schema version is the one error a stale folder gives.
  */
 export async function loadModelFolder(tf, io, schema, { goldens = false } = {}) {
@@ -223,7 +243,7 @@ export async function loadModelFolder(tf, io, schema, { goldens = false } = {}) 
   const modelJson = await readJson(io, schema, 'model.json');
   const artifacts = await assembleArtifacts(modelJson, meta, io, schema);
   const golden = goldens ? await readGoldens(io, meta, schema) : undefined;
-  const handler = tf.io.fromMemory(artifacts);
-  const model = await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));
-  return goldens ? { model, meta, goldens: golden } : { model, meta };
+  const model = await modelFromArtifacts(tf, artifacts, meta, io.where('model.json'));
+  // The verified artifacts too: the page hands them to its inference worker, which then loads nothing again.
+  return goldens ? { model, meta, artifacts, goldens: golden } : { model, meta, artifacts };
 }

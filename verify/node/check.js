@@ -26,6 +26,9 @@ export async function verifyModel(dir, backend) {
   const { model, meta, goldens } = await loadModelDir(tf, dir, { goldens: true });
   try {
     return await checkParity(tf, model, meta, goldens, path.basename(dir));
+  } catch (err) {
+    // tf.js errors while running a graph name neither folder nor file ("Cannot read properties of undefined").
+    throw new Error(`${path.join(dir, 'model.json')}: running the goldens failed: ${err.message}`);
   } finally {
     model.dispose();
   }

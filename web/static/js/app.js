@@ -6,6 +6,7 @@ import { isLiteRt, litertBackends, litertPane, litertParity, predictLiteRt } fro
 import { HAS_API, askPython, listModels, loadGoldens, loadModel, pagePath } from './loader.js';
 import { describeLiteRtFailure } from '../../verify/litert.js';
 import { argmaxRows, checkParity, describeFailure } from '../../verify/parity.js';
+import { ModelWorker } from './worker.js';
 import { drawingPad } from './pad.js';
 import { canvasToMnist, paintDigit } from './preprocess.js';
 import { HEADER, rowCells } from '../../verify/table.js';
@@ -219,6 +220,27 @@ const RICH = {
   linear: { card: 'linear-card', fits: (m) => m.inputs.length === 1 && m.training?.training_data, setUp: setUpLinear },
 };
 
+const workers = {};
+/** The model's inference worker (one per model, kept across cards and parity runs); null where workers are missing. */
+function workerOf(name) {
+  if (typeof Worker === 'undefined') return null;
+  workers[name] ??= new ModelWorker(name, () => state.models[name]);
+  return workers[name];
+}
+
+/** A model's parity row on backend: in a worker of its own, stopped after (or at its deadline); on the main thread
+ * (mainThread(goldens)) where workers are missing. */
+async function parityOf(name, backend, mainThread) {
+  const goldens = await goldensOf(name);
+  if (typeof Worker === 'undefined') return mainThread(goldens);
+  const worker = new ModelWorker(name, () => state.models[name]);
+  try {
+    return await worker.parity(goldens, backend);
+  } finally {
+    worker.stop(new Error('parity run over'));
+  }
+}
+
 /** Show the rich cards that apply and build a generic card for every other model; each card starts on a golden example. */
 async function setUpCards() {
   const starts = [];
@@ -233,6 +255,7 @@ async function setUpCards() {
     const card = modelCard(name, meta, {
       tf, model: () => state.models[name].model, goldens: () => goldensOf(name), python: state.python.has(name), onError: showError,
       litert: state.litert.has(name) ? litertPane(name, meta, () => state.litertBackend) : null,
+      worker: workerOf(name),
     });
     $('cards').append(card);
     starts.push(card.start());
@@ -268,7 +291,8 @@ async function parityOn(backends) {
         try {
           if (!state.models[name]) throw new Error('model failed to load');
           const { model, meta } = state.models[name];
-          r = litert ? await litertParity(name, meta, await goldensOf(name), backend) : await checkParity(tf, model, meta, await goldensOf(name), name);
+          r = litert ? await litertParity(name, meta, await goldensOf(name), backend)
+            : await parityOf(name, backend, (goldens) => checkParity(tf, model, meta, goldens, name));
         } catch (err) {
           r = { model: name, folder: name, backend, pass: false, ...(litert ? describeLiteRtFailure(err) : describeFailure(err, backend)) };
         }

@@ -2,8 +2,8 @@
 // shape and dtype), tf.js's outputs and, where the server has the Python counterpart, Python's beside them.
 import { askPython } from './loader.js';
 import { argmax, maxDifference, pythonOutputs, renderOutputs } from './outputs.js';
-import { TFJS_DTYPE, runModel } from '../../verify/parity.js';
 import { WIDGETS, goldenRow, h, inputKind, nest } from './widgets.js';
+import { predictTfjs } from './worker.js';
 
 const dimsText = (shape) => shape.map((d) => d ?? 'N').join('×');
 
@@ -42,20 +42,6 @@ function readInputs(widgets) {
   });
 }
 
-/** tf.js's outputs for one example, as [{name, values}] in metadata.outputs order; every tensor freed. */
-async function predictTfjs(tf, model, meta, inputs) {
-  const xs = inputs.map(({ spec, values, shape }) => tf.tensor(values, shape, TFJS_DTYPE[spec.dtype]));
-  try {
-    const ys = await runModel(tf, model, meta, xs);
-    const js = [];
-    for (const [i, y] of ys.entries()) js.push({ name: meta.outputs[i].name, values: Array.from(await y.data()) });
-    tf.dispose(ys);
-    return js;
-  } finally {
-    tf.dispose(xs);
-  }
-}
-
 /** Ask the server's Python counterpart for the same example and show its answer beside tf.js's; fills result. */
 async function comparePython(name, meta, inputs, els, result) {
   els.pyOut.replaceChildren(h('p', { className: 'muted', textContent: '…' }));
@@ -77,7 +63,7 @@ async function comparePython(name, meta, inputs, els, result) {
 
 /**
  * A card for model `name`; env gives { tf, model() (its current tf.js model), goldens() (a promise), python (bool),
- * onError }, and litert (litert.js's litertPane) where the model has a model.tflite.
+ * onError }, litert (litert.js's litertPane) where the model has a model.tflite, and worker (a ModelWorker, optional).
  */
 export function modelCard(name, meta, env) {
   let predicting = Promise.resolve();
@@ -96,7 +82,9 @@ export function modelCard(name, meta, env) {
     card.dataset.state = 'running';
     const inputs = readInputs(widgets);
     const started = performance.now();
-    const result = { js: await predictTfjs(env.tf, env.model(), meta, inputs), py: null, maxAbsDiff: null, pyError: null };
+    // In the model's worker where there is one (a runaway graph cannot freeze the tab), else on the main thread.
+    const js = env.worker ? await env.worker.predict(inputs, env.tf.getBackend()) : await predictTfjs(env.tf, env.model(), meta, inputs);
+    const result = { js, py: null, maxAbsDiff: null, pyError: null };
     const jsMs = performance.now() - started;
     renderOutputs(els.jsOut, meta, result.js);
     els.jsNote.textContent = `${jsMs.toFixed(1)} ms on ${env.tf.getBackend()}`;
