@@ -51,11 +51,11 @@ def test_wheel_installs_one_namespace_and_the_command(venv):
     files = subprocess.run([sys.executable, "-m", "zipfile", "-l", str(next((venv / "dist").glob("*.whl")))],
                            capture_output=True, text=True, check=True).stdout
     tops = {line.split()[0].split("/")[0] for line in files.splitlines()[1:] if line.strip()}
-    assert tops == {"tfjs_bridge", "tfjs_bridge-0.2.0.dist-info"}
+    assert tops == {"tfjs_bridge", "tfjs_bridge-0.3.0.dist-info"}
     where = subprocess.run([str(venv / "venv" / "bin" / "python"), "-c", "import tfjs_bridge.web; print(tfjs_bridge.web.__file__)"],
                            cwd=venv, capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(venv / "venv")), where
-    assert tool(venv, venv, "--version").stdout.strip() == "tfjs-bridge 0.2.0"
+    assert tool(venv, venv, "--version").stdout.strip() == "tfjs-bridge 0.3.0"
 
 
 def test_export_and_verify_a_users_model_outside_the_checkout(venv, tmp_path):

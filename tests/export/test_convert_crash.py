@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.common.contract import verify_folder
+from tfjs_bridge.common.paths import CHECKOUT
 
 # When to kill `python -m export`: seconds after start (still importing TensorFlow), or after its hidden temp
 # folder appears (converting, writing shards, writing metadata, swapping in); last, one run left to finish.

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-from helpers import user_env
+from tests.support.helpers import user_env
 
 from tfjs_bridge.common.paths import CHECKOUT
 

@@ -9,9 +9,9 @@ import pytest
 from tests.support.helpers import read_json
 from tests.support.keras_models import tiny_classifier as tiny
 from tfjs_bridge.common import schema
+from tfjs_bridge.common.contract import IntegrityError, verify_folder
 from tfjs_bridge.export.convert import ExportOptions, export_source
 from tfjs_bridge.export.sources import from_keras
-from tfjs_bridge.common.contract import IntegrityError, verify_folder
 
 LITERT = ExportOptions("graph", runtimes=("tfjs", "litert"))
 

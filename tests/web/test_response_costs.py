@@ -6,7 +6,7 @@ import shutil
 import tracemalloc
 
 import pytest
-from helpers import edit_json
+from tests.support.helpers import edit_json
 
 import tfjs_bridge.web.api as api
 from tfjs_bridge.web import create_app

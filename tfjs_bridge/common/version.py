@@ -1,3 +1,3 @@
 """The project's version: one place, read by the package, the command and the Node cache folder."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

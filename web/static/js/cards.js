@@ -61,6 +61,17 @@ async function comparePython(name, meta, inputs, els, result) {
   }
 }
 
+/** Fill every widget with golden example `next` (wrapping around) and say which it is; returns its row. */
+function fillGolden(widgets, goldens, next, note, meta) {
+  const row = next % goldens.count;
+  widgets.forEach(({ spec, fill }) => {
+    const { values, dims } = goldenRow(goldens.inputs[spec.name], row);
+    fill(values, dims);
+  });
+  note.textContent = `golden example ${row + 1} of ${goldens.count}${goldens.labels ? `, labelled ${meta.labels?.[goldens.labels[row]] ?? goldens.labels[row]}` : ''}`;
+  return row;
+}
+
 /**
  * A card for model `name`; env gives { tf, model() (its current tf.js model), goldens() (a promise), python (bool),
  * onError }, litert (litert.js's litertPane) where the model has a model.tflite, and worker (a ModelWorker, optional).
@@ -98,13 +109,7 @@ export function modelCard(name, meta, env) {
   let row = -1;
   /** Fill every widget with the next golden example and predict it. */
   async function nextGolden() {
-    const goldens = await env.goldens();
-    row = (row + 1) % goldens.count;
-    widgets.forEach(({ spec, fill }) => {
-      const { values, dims } = goldenRow(goldens.inputs[spec.name], row);
-      fill(values, dims);
-    });
-    els.goldenNote.textContent = `golden example ${row + 1} of ${goldens.count}${goldens.labels ? `, labelled ${meta.labels?.[goldens.labels[row]] ?? goldens.labels[row]}` : ''}`;
+    row = await fillGolden(widgets, await env.goldens(), row + 1, els.goldenNote, meta);
     await predict();
   }
   els.form.addEventListener('submit', (e) => {
