@@ -34,8 +34,9 @@ def content_key(path: Path) -> tuple:
     for rel in CONTENT_FILES:
         file = Path(os.path.realpath(path / rel))
         try:
-            st = os.stat(file)
-            key.append((*files.identity(st), files.sha256_file(file, st.st_size, rel)))
+            with open(file, "rb") as handle:  # the user's own SavedModel (trusted): hashed through the open file
+                st = os.fstat(handle.fileno())
+                key.append((*files.identity(st), files.sha256_open(handle, st)))
         except (OSError, files.FileRefused):
             key.append(None)  # a SavedModel without variables, or a file that vanished: loading says which
     return tuple(key)
@@ -119,8 +120,9 @@ def golden_problem(run, goldens: dict, meta: dict) -> str | None:
 def read_goldens(folder: Path, limit: int) -> dict:
     """The model folder's goldens.json (already verified against its metadata), or {} if unreadable."""
     try:
-        return json.loads(files.read_bounded(folder / "goldens.json", limit))
-    except (files.FileRefused, ValueError, RecursionError):
+        with files.folder(folder, folder.name) as fd:
+            return json.loads(files.read_bounded(fd, "goldens.json", limit))
+    except (files.FileRefused, OSError, ValueError, RecursionError):
         return {}
 
 

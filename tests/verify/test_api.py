@@ -28,15 +28,26 @@ def test_verify_an_in_memory_model_on_both_backends(classifier, tmp_path):
 
 
 def test_a_failed_check_raises_parity_error_naming_it(keras_modules):
-    # Attention runs in tf.js on cpu, but its Einsum has no kernel on wasm: that row fails, named as a tf.js
-    # limitation, and verify raises.
+    # Attention over a free sequence length runs in tf.js on cpu, but its Einsum has no kernel on wasm and the
+    # einsum rule needs known sizes: that row fails, named as a tf.js limitation, and verify raises.
+    keras = keras_modules["keras3"]
+    query, key = keras.Input((None, 4), name="query"), keras.Input((None, 4), name="key")
+    model = keras.Model([query, key], keras.layers.MultiHeadAttention(num_heads=1, key_dim=2)(query, key))
+    rng = np.random.default_rng(0)
+    inputs = {"query": rng.uniform(size=(2, 3, 4)).astype("float32"), "key": rng.uniform(size=(2, 5, 4)).astype("float32")}
+    with pytest.raises(ParityError, match=r"on wasm: unsupported by tf\.js: tf\.js has no 'Einsum' kernel on wasm") as caught:
+        tfjs_bridge.verify(model, inputs)
+    rows = {r["backend"]: r for r in caught.value.report.rows}
+    assert rows["cpu"]["pass"] and not rows["wasm"]["pass"] and not caught.value.report.passed
+
+
+def test_attention_of_known_sizes_passes_on_wasm_through_the_einsum_rule(keras_modules):
+    # The same attention with fixed sizes: the compatibility pass writes its Einsums as BatchMatMuls.
     keras = keras_modules["keras3"]
     query, key = keras.Input((3, 4), name="query"), keras.Input((5, 4), name="key")
     model = keras.Model([query, key], keras.layers.MultiHeadAttention(num_heads=1, key_dim=2)(query, key))
-    with pytest.raises(ParityError, match=r"model on wasm: unsupported by tf\.js: tf\.js has no 'Einsum' kernel on wasm") as caught:
-        tfjs_bridge.verify(model)
-    rows = {r["backend"]: r for r in caught.value.report.rows}
-    assert rows["cpu"]["pass"] and not rows["wasm"]["pass"] and not caught.value.report.passed
+    report = tfjs_bridge.verify(model)
+    assert report.passed and {r["backend"] for r in report.rows} == {"cpu", "wasm"}
 
 
 def test_inputs_that_do_not_fit_are_a_user_error(classifier):

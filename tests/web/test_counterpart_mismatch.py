@@ -42,7 +42,8 @@ def other_counterpart(meta):
 
 
 VARIANTS = {  # folder → (metadata edit, goldens edit, what the message must name)
-    "input-name": (rename_input, None, "inputs ['pixels'] but the SavedModel takes ['image']"),
+    # A renamed input no longer matches model.json either: the folder's own integrity check names it first.
+    "input-name": (rename_input, None, "input 'pixels' is not an input of model.json"),
     "input-dtype": (retype_input, None, "input 'image' dtype int32 but the SavedModel's is float32"),
     "input-shape": (reshape_input, None, "input 'image' shape [None, 28, 27] but the SavedModel's is [None, 28, 28]"),
     "input-free-size": (free_input, None, "leaves a size free that the SavedModel fixes"),
