@@ -18,7 +18,8 @@ STAGE = "optimized"
 def activation(node) -> str | None:
     """The activation a fused node applies (None when none)."""
     ops = fusion.fused_ops(node)
-    rest = ops[1:] if ops[:1] == ["BiasAdd"] else ops
+    # The converter's own depthwise fusion writes ['NoOp', act] where there is no bias: NoOp is no activation.
+    rest = ops[1:] if ops[:1] in (["BiasAdd"], ["NoOp"]) else ops
     return rest[0] if rest else None
 
 

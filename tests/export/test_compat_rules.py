@@ -264,3 +264,18 @@ def test_unfused_activation_computes_what_was_fused(activation, keep_bias):
     if not keep_bias:  # TensorFlow's CPU kernels run a plain MatMul + AddV2 graph (a fused one needs the remapper)
         run = tf.compat.v1.wrap_function(lambda: tf.graph_util.import_graph_def(graph_def, {"x:0": tf.constant(x)}, ["out:0"], name=""), [])
         np.testing.assert_allclose(run()[0].numpy(), ACTIVATIONS[activation](x @ w + b).numpy(), rtol=1e-5, atol=2e-6)
+
+
+def test_a_depthwise_conv_without_bias_keeps_its_fusable_activation():
+    # The converter fuses a bias-free depthwise conv as fused_ops ['NoOp', 'Elu']: NoOp is no activation, and Elu
+    # runs fused on every backend, so fused-activation must leave it alone (splitting it broke the suite's
+    # layer_zoo_image graph: "slice index 0 of dimension 0 out of bounds" on cpu and wasm).
+    from tensorflow.core.framework import node_def_pb2
+
+    from tfjs_bridge.export.compat import fused_activation
+
+    node = node_def_pb2.NodeDef(name="dw", op="FusedDepthwiseConv2dNative")
+    node.attr["fused_ops"].list.s.extend([b"NoOp", b"Elu"])
+    assert fused_activation.activation(node) == "Elu"
+    node.attr["fused_ops"].list.s[:] = [b"BiasAdd", b"_FusedHardSwish"]
+    assert fused_activation.activation(node) == "_FusedHardSwish"
