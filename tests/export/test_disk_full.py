@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 from tests.support.helpers import user_env
-
 from tfjs_bridge.common.paths import CHECKOUT
 
 LIMIT = 8000  # bytes: the linear SavedModel's graph and the MLP's shard and goldens are larger; source files fit

@@ -8,8 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
-from tests.support.helpers import edited_copy, read_json, shift_first_output
 
+from tests.support.helpers import edited_copy, read_json, shift_first_output
 from tfjs_bridge.web import create_app
 
 

@@ -6,9 +6,9 @@ import shutil
 import tracemalloc
 
 import pytest
-from tests.support.helpers import edit_json
 
 import tfjs_bridge.web.api as api
+from tests.support.helpers import edit_json
 from tfjs_bridge.web import create_app
 
 
