@@ -87,8 +87,8 @@ async function readJson(io, schema, rel) {
 }
 
 /** A JSON file that must hold an object (model.json has no schema check of its own), naming it otherwise. */
-async function readJsonObject(io, rel, limit) {
-  const doc = await readJson(io, rel, limit);
+async function readJsonObject(io, schema, rel) {
+  const doc = await readJson(io, schema, rel);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new Error(`${io.where(rel)}: holds ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : `a ${typeof doc}`}, not a JSON object`);
   }
@@ -240,7 +240,7 @@ export async function modelFromArtifacts(tf, artifacts, meta, where) {
  */
 export async function loadModelFolder(tf, io, schema, { goldens = false } = {}) {
   const meta = await readMetadata(io, schema);
-  const modelJson = await readJson(io, schema, 'model.json');
+  const modelJson = await readJsonObject(io, schema, 'model.json');
   const artifacts = await assembleArtifacts(modelJson, meta, io, schema);
   const golden = goldens ? await readGoldens(io, meta, schema) : undefined;
   const model = await modelFromArtifacts(tf, artifacts, meta, io.where('model.json'));
