@@ -21,7 +21,7 @@ test('npm pack holds only the harness, installs offline and verifies a model fol
   const [{ filename, files }] = JSON.parse(stdout);
   assert.deepEqual(files.map((f) => f.path).sort(), [
     'README.md', 'package.json', 'tfjs_bridge/common/model-folder.schema.json',
-    'verify/js/artifacts.js', 'verify/js/litert.js', 'verify/js/parity.js', 'verify/js/schema.js', 'verify/js/table.js',
+    'verify/js/artifacts.js', 'verify/js/litert.js', 'verify/js/model.js', 'verify/js/parity.js', 'verify/js/schema.js', 'verify/js/table.js',
     'verify/node/check.js', 'verify/node/explain.js', 'verify/node/harness.js', 'verify/node/isolate.js', 'verify/node/litert.js',
     'verify/node/load.js', 'verify/node/pool.js', 'verify/verify.js',
   ]);

@@ -1,7 +1,10 @@
 // Load a model folder into tf.js, verifying every file against metadata.json and the schema first.
 // The one loader for Node (files from disk) and the browser (files over HTTP): each only passes in IO
 // adapters. tf.js itself checks neither HTTP status nor shard length, so nothing reaches it unverified.
+import { modelFromArtifacts, signatureKey } from './model.js';
 import { checkDocument, checkGoldensAgainst, checkVersion } from './schema.js';
+
+export { modelFromArtifacts, signatureKey };
 
 /**
  * IO adapters a caller provides: readText(rel, limit) → Promise<string>, readBytes(rel, limit) → Promise<Uint8Array>
@@ -133,16 +136,6 @@ export async function readGoldens(io, meta, schema) {
 }
 
 /**
- * The key of model.json's signature for a metadata.json tensor name, or undefined: the converter keys a SavedModel's
- * signature inputs by tensor name ('padding_mask:0') where the signature's own name is 'padding_mask', so each form
- * finds the other.
- */
-export function signatureKey(keys, name) {
-  const candidates = [name, `${name}:0`, name.replace(/:0$/, '')];
-  return candidates.find((key) => Object.hasOwn(keys ?? {}, key));
-}
-
-/**
  * model.tflite's bytes (LiteRT.js) of a folder whose metadata is verified and records one: recorded length and
  * sha256, within the schema's limit. Folders exported without --runtime litert have no litert record.
  */
@@ -221,17 +214,6 @@ async function assembleArtifacts(modelJson, meta, io, schema) {
     weightSpecs,
     weightData: weightData.buffer,
   };
-}
-
-/** A tf.js model built from verified ModelArtifacts; errors name the file (where) they came from. */
-export async function modelFromArtifacts(tf, artifacts, meta, where) {
-  const handler = tf.io.fromMemory(artifacts);
-  try {
-    return await (meta.format === 'layers' ? tf.loadLayersModel(handler) : tf.loadGraphModel(handler));
-  } catch (err) {
-    // tf.js trusts the topology: a malformed one fails deep inside it ("Cannot read properties of undefined").
-    throw new Error(`${where}: tf.js cannot build the ${meta.format} model from it (${err.message})`);
-  }
 }
 
 /**

@@ -1,6 +1,6 @@
 // Parity of a loaded tf.js model against the Python outputs stored in its goldens.json.
 // Shared by the Node harness and the browser page: it only needs the `tf` namespace passed in.
-import { signatureKey } from './artifacts.js';
+import { signatureKey } from './model.js';
 
 // Largest max |Δ| accepted per weight encoding. float32: Python and tf.js run the same float32 graph, but
 // kernels sum in different orders; measured max |Δ| is ~3.6e-7 for the MLP's softmax outputs and ~2e-6

@@ -3,7 +3,7 @@
 // artifacts (nothing is fetched or checked twice) and answering messages. A run over its budget terminates the worker, so a graph
 // that would spin for ever (a While loop asked for 10^12 turns) costs the tab nothing: the card says so, the
 // next request starts a fresh worker.
-import { modelFromArtifacts } from '../../verify/artifacts.js';
+import { modelFromArtifacts } from '../../verify/model.js';
 import { TFJS_DTYPE, checkParity, runModel } from '../../verify/parity.js';
 
 // Seconds a card's prediction (including the worker's first start and model load) and a parity run may take;
