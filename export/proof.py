@@ -8,11 +8,12 @@ re-verified. No candidate passing: the one with the fewest failing rows is shipp
 """
 
 import dataclasses
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
-from tfjs_bridge.common.atomic import output_directory
+from tfjs_bridge.common.atomic import Unwritable, output_directory
 from tfjs_bridge.export.convert import ExportOptions, base_name, check_goldens, goldens_document, note, write_folder
 from tfjs_bridge.export.errors import ExportError, UnsupportedModelError
 from tfjs_bridge.export.sources import Source
@@ -105,14 +106,24 @@ def export_proven(source: Source, out_root: Path, options: ExportOptions, prove)
     name = options.folder or base_name(source)
     # Candidates are staged apart from out_root: only the chosen one is swapped in there, atomically, as always.
     with tempfile.TemporaryDirectory(prefix=f"tfjs-bridge-{name}-candidates-") as tmp:
-        staging, tried = Path(tmp), []
-        if source.natural_format() == "layers":
-            layers = try_layers(source, staging, name, options, goldens, prove)
-            if layers is not None and not layers.failed:
-                return ship(layers, out_root, name), []
-            if layers is not None:
-                note(f"note: {name}: exported as a graph model: the layers model failed in tf.js ({layers.failed[0]})")
-                tried.append(layers)
-        graph = try_graph(source, staging, name, options, goldens, prove)
-        best = min([graph, *tried], key=lambda c: len(c.failed))  # the graph on ties: tried after the layers model
-        return ship(best, out_root, name), best.failed
+        try:
+            return choose(source, Path(tmp), Path(out_root), name, options, goldens, prove)
+        except Unwritable as err:  # a staged candidate could not be written: name the path as it is in the output
+            staged = re.compile(rf"{re.escape(tmp)}/[^/ ]+/{re.escape(name)}")
+            raise Unwritable(staged.sub(str(Path(out_root) / name), str(err))) from None
+
+
+def choose(source: Source, staging: Path, out_root: Path, name: str, options: ExportOptions, goldens: dict,
+           prove) -> tuple[dict, list[str]]:
+    """Stage the candidates under staging, ship the first tf.js runs everywhere (else the best); metadata, failed rows."""
+    tried = []
+    if source.natural_format() == "layers":
+        layers = try_layers(source, staging, name, options, goldens, prove)
+        if layers is not None and not layers.failed:
+            return ship(layers, out_root, name), []
+        if layers is not None:
+            note(f"note: {name}: exported as a graph model: the layers model failed in tf.js ({layers.failed[0]})")
+            tried.append(layers)
+    graph = try_graph(source, staging, name, options, goldens, prove)
+    best = min([graph, *tried], key=lambda c: len(c.failed))  # the graph on ties: tried after the layers model
+    return ship(best, out_root, name), best.failed

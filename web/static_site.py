@@ -65,7 +65,10 @@ def copy_verified(folder: Path, dest: Path) -> None:
         for rel in [MODEL_JSON, schema.METADATA, meta["goldens"]["path"], *(f["path"] for f in meta["files"]), *tflite]:
             handle, _ = files.open_regular(fd, rel, max(LIMITS.values()))
             with handle, open(dest / rel, "wb") as copy:
-                shutil.copyfileobj(handle, copy)
+                try:
+                    shutil.copyfileobj(handle, copy)
+                except OSError as err:  # a failed write() names no file: name the copy, as the error line must
+                    raise OSError(err.errno, err.strerror, str(dest / rel)) from None
 
 
 def write_site(app, out: Path) -> list[str]:

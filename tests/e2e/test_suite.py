@@ -40,15 +40,20 @@ def test_every_case_was_built(records):
     assert {f"{c.name}-{e}" for c in CASES for e in c.exports} == set(records)
 
 
+def shipped_unproven(rec: dict) -> bool:
+    """An auto export decided by proof whose candidates all fail somewhere: the best one ships, exit 1, rows named."""
+    return rec["exit"] == 1 and any(line.startswith("error: no candidate passes in tf.js everywhere") for line in rec["stderr"])
+
+
 def test_exports_succeed_or_are_refused_in_one_line(records):
     for folder, rec in records.items():
         if rec["expect_refusal"]:
             assert rec["exit"] == 2 and len(rec["stderr"]) == 1, rec
             assert rec["stderr"][0].startswith("error: ") and rec["expect_refusal"] in rec["stderr"][0], rec
             assert not (SUITE / "models" / folder).exists()
-        else:
-            assert rec["exit"] == 0, rec
-            assert all(line.startswith(("note: ", "warning: ")) for line in rec["stderr"]), rec
+        else:  # shipped; unproven only where tf.js fails it (the rows test requires each such row's named limitation)
+            assert rec["exit"] == 0 or shipped_unproven(rec), rec
+            assert all(line.startswith(("note: ", "warning: ", "error: no candidate passes")) for line in rec["stderr"]), rec
 
 
 def test_layers_refusal_names_the_way_out(records):
@@ -90,7 +95,7 @@ def test_auto_ships_the_graph_when_the_layers_model_fails_in_tfjs(records):
 
 
 def test_every_row_passes_or_fails_for_its_named_tfjs_limitation(rows, records):
-    exported = [f for f, r in records.items() if r["exit"] == 0]
+    exported = [f for f, r in records.items() if r["exit"] == 0 or shipped_unproven(r)]
     assert {(f, b) for f in exported for b in ("cpu", "wasm")} == set(rows)
     for key, row in rows.items():
         limit = EXPECTED_LIMITS.get(key)
