@@ -51,7 +51,8 @@ def unfusable_activations(model_json: Path) -> set[tuple[str, str]]:
     found = set()
     for node in graph_nodes(model_json):
         names = [base64.b64decode(s).decode() for s in node.get("attr", {}).get("fused_ops", {}).get("list", {}).get("s", [])]
-        found |= {(node["op"], name) for name in names[1 if names[:1] == ["BiasAdd"] else 0:]
+        # The first entry is the bias, or NoOp where the converter fused a bias-free depthwise conv: no activation.
+        found |= {(node["op"], name) for name in names[1 if names[:1] in (["BiasAdd"], ["NoOp"]) else 0:]
                   if name.lower() not in FUSABLE_ACTIVATIONS}
     return found
 
