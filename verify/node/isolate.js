@@ -82,13 +82,17 @@ export async function verifyIsolated(dir, backends, { timeoutS = DEFAULT_TIMEOUT
       timer = setTimeout(() => finish(why), seconds * 1000);
     };
     deadline(STARTUP_S, `tf.js did not start within ${STARTUP_S} s`);
+    let crash;
     worker.on('message', (msg) => {
+      if (settled) return;
       if (msg.ready) deadline(timeoutS, `timed out after ${timeoutS} s (--timeout)`);
       else if (msg.row) rows.push(msg.row);
       else finish('the worker stopped early');
     });
-    worker.on('error', (err) => finish(`the folder's worker crashed: ${err?.message ?? err}`));
-    worker.on('exit', (code) => finish(`the folder's worker exited with code ${code}`));
+    // 'error' can arrive before rows the worker posted ahead of its crash; 'exit' comes after Node has delivered
+    // every message, so the crash is only recorded here and the rows are closed at exit.
+    worker.on('error', (err) => { crash ??= `the folder's worker crashed: ${err?.message ?? err}`; });
+    worker.on('exit', (code) => finish(crash ?? `the folder's worker exited with code ${code}`));
   });
 }
 
