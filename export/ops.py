@@ -12,7 +12,7 @@ KERNELS_FILE = Path(__file__).with_name("tfjs_kernels.json")
 OP_FIXES = {
     "Erfc": "exact gelu computes erfc: the erfc rule writes it as 1 - erf (--compat all, the default)",
     "Einsum": "EinsumDense and MultiHeadAttention compute einsum: the einsum rule rewrites two-operand einsums "
-              "with known sizes (--compat all, the default); otherwise run the model on cpu or webgl",
+              "of known rank without a repeated letter (--compat all, the default); otherwise run the model on cpu or webgl",
     # Grappler inlines every function call but those marked for XLA; Keras 3's TensorFlow backend compiles grouped
     # convolutions and channels_first Conv3D with XLA (keras/src/backend/tensorflow/nn.py conv: "broken on CPU
     # without XLA"), so the call reaches the converter whole unless the inline-calls rule opens it.

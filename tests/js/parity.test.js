@@ -92,6 +92,9 @@ describe('parity arithmetic', () => {
       'Input 0 is incompatible with layer conv_preds: expected ndim=4, found ndim=2':
         "tfjs-layers gives layer 'conv_preds' a rank-2 input where Keras gives rank 4 (a layer option tfjs-layers ignores)",
       'Unknown layer: RandomRotation': "tfjs-layers has no 'RandomRotation'",
+      'Found duplicate axes in input component ii. Support for duplicate axes in input is not implemented yet.': 'tf.js wasm einsum: no duplicate axes',
+      'Support for more than 2 input tensors is not implemented yet.': 'tf.js wasm einsum: no more than 2 input tensors',
+      'The ellipsis notation ("...") is not supported yet.': 'tf.js wasm einsum: no ellipsis notation',
     };
     for (const [message, label] of Object.entries(labelled)) assert.equal(describeFailure(new Error(message), 'wasm').unsupported, label);
     // A timed-out folder or a worker crash of unknown cause is a failure, not a tf.js limitation.

@@ -423,10 +423,9 @@ HUB_MODELS = {
     "vit": ("keras-hub ViTBackbone (16x16 images)", lambda hub: hub.models.ViTBackbone(
         image_shape=(16, 16, 3), patch_size=4, num_layers=1, num_heads=2, hidden_dim=8, mlp_dim=16)),
 }
-# BERT and GPT-2 attend over a free sequence length, so the einsum rule (which needs known sizes) cannot rewrite
-# their attention: they are exported as graphs (auto, decided by proof, would ship the same graph with exit 1) and
-# fail on wasm for want of an Einsum kernel. ViT's fixed image size lets the erfc and einsum rules close it.
-HUB_EXPORTS = {"bert": {"graph": GRAPH}, "gpt2": {"graph": GRAPH}, "vit": {"auto": []}}
+# BERT and GPT-2 attend over a free sequence length: the einsum rule's reshapes read it at run time. ViT needs the
+# erfc rule too (exact gelu).
+HUB_EXPORTS = {"bert": {"auto": []}, "gpt2": {"auto": []}, "vit": {"auto": []}}
 HUB_CASES = [
     Case(f"{name}_{form}", f"{label}, {'.keras' if form == 'keras' else 'model.export()'}", keras_hub_model(name, build, form),
          {suffix: [*args, *(HUB_KERAS if form == "keras" else [])] for suffix, args in HUB_EXPORTS[name].items()})
@@ -481,8 +480,6 @@ LIMITS = {
     "keepdims-pooling": ("tfjs-layers: GlobalAveragePooling2D(keepdims=True) drops the kept axes (the next layer "
                          "expects ndim=4); --format auto ships the graph instead",
                          lambda row: "expected ndim=4, found ndim=2" in (row.get("error") or "")),
-    "einsum": ("tf.js has no 'Einsum' kernel on wasm, and the einsum rule needs known sizes (attention over a free "
-               "sequence length)", lambda row: "Kernel 'Einsum' not registered for backend 'wasm'" in (row.get("error") or "")),
     "lookup-shape": ("tf.js bug: LookupTableFindV2 returns its result flattened",
                      lambda row: row.get("outputs") and row["outputs"][0]["shape"] == [16 * 4]),
 }
@@ -492,5 +489,4 @@ EXPECTED_LIMITS = {
     ("mobilenet_v1-layers", "wasm"): "keepdims-pooling",
     ("string_lookup-auto", "cpu"): "lookup-shape",
     ("string_lookup-auto", "wasm"): "lookup-shape",
-    **{(f"{m}_{form}-graph", "wasm"): "einsum" for m in ("bert", "gpt2") for form in ("keras", "export")},
 }

@@ -28,25 +28,35 @@ def test_verify_an_in_memory_model_on_both_backends(classifier, tmp_path):
 
 
 def test_a_failed_check_raises_parity_error_naming_it(keras_modules):
-    # Attention over a free sequence length runs in tf.js on cpu, but its Einsum has no kernel on wasm and the
-    # einsum rule needs known sizes: that row fails, named as a tf.js limitation, and verify raises.
+    # A one-operand einsum with a repeated letter (a batch of diagonals), which no rule rewrites: wasm has no Einsum
+    # kernel and tf.js's cpu einsum refuses repeated letters. Both rows fail, named as tf.js limitations; verify raises.
+    keras = keras_modules["keras3"]
+
+    class Diagonal(keras.layers.Layer):
+        """Each matrix's diagonal, as an einsum."""
+
+        def call(self, x):
+            return keras.ops.einsum("bii->bi", x)
+
+    x = keras.Input((3, 3), name="x")
+    model = keras.Model(x, Diagonal()(x))
+    inputs = np.random.default_rng(0).uniform(size=(2, 3, 3)).astype("float32")
+    with pytest.raises(ParityError, match=r"on wasm: unsupported by tf\.js: tf\.js has no 'Einsum' kernel on wasm") as caught:
+        tfjs_bridge.verify(model, inputs)
+    rows = {r["backend"]: r for r in caught.value.report.rows}
+    assert rows["cpu"]["unsupported"] == "tf.js cpu einsum: no duplicate axes", rows["cpu"]
+    assert not rows["wasm"]["pass"] and not caught.value.report.passed
+
+
+def test_attention_passes_on_wasm_through_the_einsum_rule(keras_modules):
+    # Attention over free sequence lengths: the compatibility pass writes its Einsums as BatchMatMuls, the
+    # reshapes' sizes read from the operands at run time.
     keras = keras_modules["keras3"]
     query, key = keras.Input((None, 4), name="query"), keras.Input((None, 4), name="key")
     model = keras.Model([query, key], keras.layers.MultiHeadAttention(num_heads=1, key_dim=2)(query, key))
     rng = np.random.default_rng(0)
     inputs = {"query": rng.uniform(size=(2, 3, 4)).astype("float32"), "key": rng.uniform(size=(2, 5, 4)).astype("float32")}
-    with pytest.raises(ParityError, match=r"on wasm: unsupported by tf\.js: tf\.js has no 'Einsum' kernel on wasm") as caught:
-        tfjs_bridge.verify(model, inputs)
-    rows = {r["backend"]: r for r in caught.value.report.rows}
-    assert rows["cpu"]["pass"] and not rows["wasm"]["pass"] and not caught.value.report.passed
-
-
-def test_attention_of_known_sizes_passes_on_wasm_through_the_einsum_rule(keras_modules):
-    # The same attention with fixed sizes: the compatibility pass writes its Einsums as BatchMatMuls.
-    keras = keras_modules["keras3"]
-    query, key = keras.Input((3, 4), name="query"), keras.Input((5, 4), name="key")
-    model = keras.Model([query, key], keras.layers.MultiHeadAttention(num_heads=1, key_dim=2)(query, key))
-    report = tfjs_bridge.verify(model)
+    report = tfjs_bridge.verify(model, inputs)
     assert report.passed and {r["backend"] for r in report.rows} == {"cpu", "wasm"}
 
 

@@ -101,6 +101,9 @@ const UNSUPPORTED = [
   [/(\w+) only supports ([\w -]+)/, (m, backend) => `tf.js ${backend}: ${m[1]} only supports ${m[2]}`],
   [/Tensorflow Op is not supported: (\w+)/, (m) => `tf.js has no '${m[1]}' op`],
   [/'(\w+)' is not yet (?:supported|implemented)/i, (m, backend) => `tf.js ${backend} does not support '${m[1]}' yet`],
+  // tf.einsum's own refusals (cpu, webgl): repeated letters, more than two operands, '...' where no rule spelt it out.
+  [/(?:Support for |The )([\w ]+?)(?: \("\.\.\."\))? is not (?:supported|implemented) yet/,
+    (m, backend) => `tf.js ${backend} einsum: no ${m[1].replace(/ in input$/, '')}`],
   // TF's remapper fuses activations into convolutions (hard-swish into _FusedConv2D) that no tf.js backend runs.
   [/Activation (\w+) has not been implemented for the (\w+) backend/, (m) => `tf.js ${m[2]} has no fused '${m[1]}' activation`],
   [/Unknown (?:layer|activation|initializer|regularizer|constraint): (\w+)/, (m) => `tfjs-layers has no '${m[1]}'`],
