@@ -73,6 +73,7 @@ verify: models
 
 test: setup models suite lint $(CHROMIUM)
 	$(PY) -m pytest
+	$(PY) -m pytest -m slow
 	npm test
 	CHROMIUM_PATH=$(CHROMIUM) npm run test:browser
 

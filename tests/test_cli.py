@@ -157,6 +157,7 @@ def test_train_is_quiet_and_prints_a_summary(trained_linear):
     assert noisy == [], f"unexpected stderr output: {noisy[:5]}"
 
 
+@pytest.mark.slow
 def test_export_both_formats_quantized_is_quiet(trained_linear, tmp_path):
     out, _ = trained_linear
     result = run("export", str(out), "--format", "both", "--quantize", "uint8", "--out", str(tmp_path / "web"))

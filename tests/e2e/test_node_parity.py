@@ -3,7 +3,11 @@
 import json
 import shutil
 
+import pytest
+
 from tests.support.helpers import verify
+
+pytestmark = pytest.mark.slow  # Node runs over fresh exports
 
 BACKENDS = ("cpu", "wasm")
 

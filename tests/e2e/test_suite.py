@@ -16,7 +16,8 @@ from tfjs_bridge.export.ops import KERNELS_FILE
 from tfjs_bridge.verify.node import run_harness
 
 SUITE = CHECKOUT / "artifacts" / "suite"
-pytestmark = pytest.mark.skipif(not (SUITE / "exports.json").is_file(), reason="run `make suite` first")
+pytestmark = [pytest.mark.slow,  # one Node run over the whole suite
+              pytest.mark.skipif(not (SUITE / "exports.json").is_file(), reason="run `make suite` first")]
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +151,6 @@ def test_kernel_list_matches_the_pinned_tfjs():
     assert json.loads(printed.stdout) == json.loads(KERNELS_FILE.read_text()), "rerun: node scripts/tfjs_kernels.js > export/tfjs_kernels.json"
 
 
-@pytest.mark.slow
 def test_custom_layer_needs_its_module(records, tmp_path):
     source = SUITE / "sources" / "custom_layer" / "custom_layer.keras"
     result = subprocess.run([sys.executable, "-m", "export", str(source), "--out", str(tmp_path)], cwd=CHECKOUT,

@@ -47,6 +47,7 @@ def bert(tmp_path_factory):
     return {"keras": root / "bert.keras", "export": root / "bert_sm"}
 
 
+@pytest.mark.slow
 def test_keras_hub_backbones_export_both_ways_and_pass_in_tfjs(bert, tmp_path, capsys):
     # The graph format asked for (the layers format cannot carry keras-hub's classes: auto would try it first).
     out = tmp_path / "out"
@@ -77,6 +78,7 @@ def test_keras_hub_backbones_export_both_ways_and_pass_in_tfjs(bert, tmp_path, c
             assert row["pass"] and row["maxAbsDiff"] < 1e-5 and row["leakedTensors"] == 0, row
 
 
+@pytest.mark.slow
 def test_goldens_fit_each_input(bert, tmp_path, capsys):
     assert export([bert["keras"], "--custom-objects", "keras_hub", *GRAPH, "--out", tmp_path], capsys)[0] == 0
     doc = json.loads((tmp_path / "bert" / "goldens.json").read_text())
@@ -111,6 +113,7 @@ def test_a_0d_golden_npy_feeds_a_scalar_input(tmp_path, capsys):
     assert code == 0 and all(r["pass"] for r in rows.values()), rows
 
 
+@pytest.mark.slow
 def test_exporter_failure_paths_are_one_line(bert, tmp_path, capsys):
     keras = quiet_import("keras")
     x, y = keras.Input((3,), name="a"), keras.Input((2,), name="b")
@@ -152,6 +155,7 @@ def test_unsupported_ops_keep_every_fix():
     assert "grouped convolutions (groups>1)" in message and "replace them" not in message
 
 
+@pytest.mark.slow
 def test_harness_failure_paths_are_one_line(tmp_path):
     """verify's bad input exits 2 in one line; a folder past its budget is a failed row (exit 1), never a traceback."""
     linear = CHECKOUT / "web" / "models" / "linear"

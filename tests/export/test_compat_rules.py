@@ -143,6 +143,7 @@ def monkeypatch_module():
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.slow
 def test_rule_turns_a_failing_model_into_a_passing_one(exports, case):
     results, rows, _ = exports
     _, rule, (where, error) = CASES[case]
@@ -159,6 +160,7 @@ def test_rule_turns_a_failing_model_into_a_passing_one(exports, case):
         assert row["pass"] and row["maxAbsDiff"] <= row["tolerance"], (backend, row)
 
 
+@pytest.mark.slow
 def test_model_no_rule_matches_is_exported_as_without_the_pass(exports):
     results, rows, out = exports
     assert "compat" not in results["plain-with"] and "compat" not in results["plain-without"]
@@ -246,6 +248,7 @@ def test_fusable_activations_are_the_backends_own():
         assert f"activation === '{name}'" in cpu and f'FusableActivation["{name}"]' in wasm, name
 
 
+@pytest.mark.slow
 def test_export_time_check_sees_fused_activations(exports):
     _, _, out = exports
     gaps = kernel_gaps(out / "hard_swish-without" / "model.json")

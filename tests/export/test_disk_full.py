@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.helpers import user_env
 from tfjs_bridge.common.paths import CHECKOUT
 
@@ -31,6 +33,7 @@ print(json.dumps(results))
 """
 
 
+@pytest.mark.slow
 def test_failed_writes_are_one_line_and_leave_old_outputs(artifacts, exported, tmp_path):
     out, site = tmp_path / "models", tmp_path / "site"
     shutil.copytree(exported, out)  # a previous export, which the failed one must leave as it was

@@ -59,6 +59,7 @@ def gru_file(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_auto_never_ships_a_layers_model_tfjs_cannot_run(keepdims_file, tmp_path):
     code, err = export([str(keepdims_file), "--out", str(tmp_path)])
     assert code == 0, err
@@ -68,6 +69,7 @@ def test_auto_never_ships_a_layers_model_tfjs_cannot_run(keepdims_file, tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["keepdims"]  # the candidates are gone
 
 
+@pytest.mark.slow
 def test_proof_adds_the_rule_a_failure_names(gru_file, tmp_path):
     code, err = export([str(gru_file), "--out", str(tmp_path), "--compat", "none"])
     assert code == 0, err

@@ -77,6 +77,7 @@ def test_small_shards_are_all_listed(user_exports):
     assert meta["bytes"]["on_disk"] / meta["bytes"]["float32"] < 0.55
 
 
+@pytest.mark.slow
 def test_user_exports_pass_in_node(user_exports):
     result = verify(user_exports)
     assert result.returncode == 0, result.stdout + result.stderr

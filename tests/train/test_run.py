@@ -38,6 +38,7 @@ def test_saved_model_serving_signature_reproduces_training_outputs(artifacts, of
     assert (probs.argmax(1) == labels).mean() > 0.8
 
 
+@pytest.mark.slow
 def test_default_mlp_reaches_the_readme_accuracy(tmp_path):
     """The README promises >= 0.93 test accuracy with default settings on the offline split."""
     record = train_and_save("mlp", dataclasses.replace(config.DEFAULTS["mlp"], out=tmp_path / "mlp"), progress=False)

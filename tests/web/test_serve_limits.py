@@ -38,6 +38,7 @@ def p50(values: list[float]) -> float:
     return sorted(values)[len(values) // 2]
 
 
+@pytest.mark.slow
 def test_slow_and_idle_sockets_up_to_the_limit_do_not_stop_normal_requests(server):
     count = CONNECTION_LIMIT - 8  # the stated limit, less room for the requests measured
     assert predict(server)[0] == 200  # the first prediction loads TensorFlow and the SavedModel: not measured
@@ -69,6 +70,7 @@ def test_slow_and_idle_sockets_up_to_the_limit_do_not_stop_normal_requests(serve
           f"answered, p50 {p50(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms")
 
 
+@pytest.mark.slow
 def test_idle_sockets_beyond_the_limit_are_dropped_after_the_channel_timeout(exported, artifacts):
     with serving(exported, artifacts, "--connection-limit", "40", "--channel-timeout", "1") as address:
         assert predict(address, timeout=60)[0] == 200  # loads the SavedModel first: only the wait for a slot is timed
@@ -84,6 +86,7 @@ def test_idle_sockets_beyond_the_limit_are_dropped_after_the_channel_timeout(exp
           "(idle ones closed by the 1 s channel timeout)")
 
 
+@pytest.mark.slow
 def test_costly_bodies_do_not_starve_normal_requests(server):
     rows = b'{"inputs": [' + b",".join([b"[0,0,0]"] * 130_000) + b"]}"  # 1 MiB of rows
     digits = b'{"inputs": [' + b",".join([b"[" + b",".join([b"0"] * 28) + b"]"] * 28 * 160) + b"]}"

@@ -145,6 +145,7 @@ def test_counterparts_resolve_only_inside_the_artifacts_root(exported, artifacts
 
 
 @pytest.mark.parametrize("watched,count", [(True, 20_000), (False, 2_000)], ids=["inotify", "identity-sweep"])
+@pytest.mark.slow
 def test_twenty_thousand_shards_are_not_rechecked_per_request(tmp_path, monkeypatch, watched, count):
     hostile.shard_folder(tmp_path / "many", count)
     old = time.time() - 60  # not "racily clean": their hashes may be cached by identity
