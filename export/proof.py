@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from tfjs_bridge.common.atomic import Unwritable, output_directory
+from tfjs_bridge.common.rows import why
 from tfjs_bridge.export.convert import ExportOptions, base_name, check_goldens, goldens_document, note, write_folder
 from tfjs_bridge.export.errors import ExportError, UnsupportedModelError
 from tfjs_bridge.export.sources import Source
@@ -31,19 +32,14 @@ CAUSES = (
 )
 
 
-def why(row: dict) -> str:
-    """What went wrong in a failing row: its error, or the parity it missed."""
-    if row.get("error"):
-        return row["error"]
-    diff, tolerance = row.get("maxAbsDiff"), row.get("tolerance")
-    if diff is not None and tolerance is not None and diff > tolerance:
-        return f"max |Δ| {diff:.1e} > tolerance {tolerance:.0e}"
-    return f"argmax agreement {row.get('argmaxAgreement')}, leaked tensors {row.get('leakedTensors')}"
-
-
 def failures(rows: list[dict]) -> list[str]:
     """One line per failing row: the backend and what went wrong."""
     return [f"{row['backend']}: {why(row)}" for row in rows if not row.get("pass")]
+
+
+def errors(rows: list[dict]) -> list[str]:
+    """The failing rows' own errors (tf.js's words, which CAUSES match), beside failures()' labels."""
+    return [row["error"] for row in rows if not row.get("pass") and row.get("error")]
 
 
 def missing_rules(messages: list[str], rules: tuple) -> tuple:
@@ -74,8 +70,9 @@ def try_graph(source: Source, staging: Path, name: str, options: ExportOptions, 
                 raise
             rules, attempt = rules + extra, attempt + 1
             continue
-        failed = failures(prove(root / name))
-        extra = missing_rules(failed, rules)
+        rows = prove(root / name)
+        failed = failures(rows)
+        extra = missing_rules(failed + errors(rows), rules)
         if not failed or not extra:
             return Candidate(root / name, meta, failed)
         note(f"note: {name}: graph failed in tf.js ({failed[0]}): adding rule {', '.join(extra)}")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tfjs_bridge.common.errors import UserError
+from tfjs_bridge.common.rows import why
 from tfjs_bridge.verify.node import run_harness
 
 
@@ -42,22 +43,6 @@ class Report:
     def failures(self) -> list[str]:
         """One line per failed check: folder, backend and why."""
         return [f"{r.get('model')} on {r.get('backend')}: {why(r)}" for r in self.rows if not r.get("pass")]
-
-
-def why(row: dict) -> str:
-    """The reason a harness row failed, in the order the harness checks them."""
-    if row.get("unsupported"):
-        return f"unsupported by {'LiteRT.js' if row.get('runtime') == 'litert' else 'tf.js'}: {row['unsupported']}"
-    if row.get("error"):
-        return row["error"]
-    diff, tolerance = row.get("maxAbsDiff"), row.get("tolerance")
-    if diff is None or tolerance is None or diff > tolerance:
-        return f"max |Δ| {diff} > tolerance {tolerance}"
-    if row.get("badFlips"):
-        return f"{row['badFlips']} golden(s) changed class beyond a near tie (argmax agreement {row['argmaxAgreement']:.3f})"
-    if row.get("leakedTensors"):
-        return f"{row['leakedTensors']} tensors leaked"
-    return f"output shape {row.get('shape')} != expected {row.get('expectedShape')}"
 
 
 def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, kind, runtimes=("tfjs",)) -> list[Path]:

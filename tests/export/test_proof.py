@@ -10,6 +10,7 @@ import pytest
 import tfjs_bridge.cli
 from tfjs_bridge.common.quiet import quiet_import
 from tfjs_bridge.export.cli import main
+from tfjs_bridge.export.proof import errors, failures, missing_rules
 
 
 def keras():
@@ -65,7 +66,7 @@ def test_auto_never_ships_a_layers_model_tfjs_cannot_run(keepdims_file, tmp_path
     assert code == 0, err
     assert meta(tmp_path / "keepdims")["format"] == "graph"
     assert "note: keepdims: exported as a graph model: the layers model failed in tf.js (cpu: " in err, err
-    assert "expected ndim=4, found ndim=2" in err
+    assert "tfjs-layers gives layer 'conv_preds' a rank-2 input where Keras gives rank 4" in err  # the labelled cause
     assert [p.name for p in tmp_path.iterdir()] == ["keepdims"]  # the candidates are gone
 
 
@@ -75,6 +76,19 @@ def test_proof_adds_the_rule_a_failure_names(gru_file, tmp_path):
     assert code == 0, err
     assert "graph failed in tf.js (wasm: " in err and "adding rule unroll-rnn" in err, err
     assert meta(tmp_path / "gru")["compat"] == [{"rule": "unroll-rnn", "count": 1}]
+
+
+def test_failures_name_the_check_a_row_missed():
+    # The same reasons `tfjs_bridge.verify` gives (tfjs_bridge/common/rows.py): a labelled limitation, or the check.
+    shape = {"backend": "wasm", "pass": False, "maxAbsDiff": 0.0, "tolerance": 1e-4, "argmaxAgreement": 1.0,
+             "leakedTensors": 0, "shape": [64], "expectedShape": [16, 4]}
+    labelled = {"backend": "cpu", "pass": False, "error": "Kernel 'Einsum' not registered for backend 'wasm'",
+                "unsupported": "tf.js has no 'Einsum' kernel on wasm"}
+    second = {**shape, "outputs": [{"name": "y", "shape": [2], "expectedShape": [2]}, {"name": "z", "shape": [8], "expectedShape": [2, 4]}]}
+    assert failures([shape, second, labelled]) == ["wasm: output shape [64] != expected [16, 4]",
+                                                   "wasm: output shape of 'z' [8] != expected [2, 4]",
+                                           "cpu: unsupported by tf.js: tf.js has no 'Einsum' kernel on wasm"]
+    assert missing_rules(failures([labelled]) + errors([labelled]), ()) == ("einsum",)  # matched on tf.js's own words
 
 
 def test_no_passing_candidate_ships_the_best_naming_failures_exit_1(keepdims_file, tmp_path):
