@@ -17,6 +17,7 @@ import numpy as np
 
 from tfjs_bridge.common.errors import UserError
 from tfjs_bridge.common.rows import why
+from tfjs_bridge.verify import prove
 from tfjs_bridge.verify.node import run_harness
 
 
@@ -63,7 +64,12 @@ def export_for_verify(model, inputs, out: Path, name: str, fmt: str, quantize, k
     else:
         source = from_keras(model, name, golden_file, kind)
     qmap = parse_quantize([quantize] if isinstance(quantize, str) else quantize)
-    metas = export_source(source, out, ExportOptions(fmt, qmap, runtimes=("tfjs", *(r for r in runtimes if r != "tfjs"))))
+    options = ExportOptions(fmt, qmap, runtimes=("tfjs", *(r for r in runtimes if r != "tfjs")))
+    if fmt == "auto" and prove.missing() is None:  # as `tfjs-bridge export`: the first candidate tf.js runs everywhere
+        from tfjs_bridge.export.proof import export_proven
+
+        return [out / export_proven(source, out, options, prove.prove)[0]["name"]]
+    metas = export_source(source, out, options)
     return [out / m["name"] for m in metas]
 
 
@@ -83,7 +89,8 @@ def verify(model, inputs=None, *, backends=None, runtimes=("tfjs",), format: str
     """Export model (a Keras model, or a .keras/.h5 file, SavedModel or artifact folder) and verify it in Node.
 
     inputs: the golden inputs, a batch for the model's one input or {input name: batch} (default: 16 seeded rows
-    per fixed-shape input, in its dtype and range); format: auto, graph, layers or both; quantize: e.g. "uint8" or ["float16=*/kernel"];
+    per fixed-shape input, in its dtype and range); format: auto (decided by proof in tf.js, as the export
+    command's: the first candidate that passes on cpu and wasm), graph, layers or both; quantize: e.g. "uint8" or ["float16=*/kernel"];
     runtimes: ("tfjs",) (default) or ("tfjs", "litert"), which also writes model.tflite and checks it in LiteRT.js;
     backends: the harness's backends (default: cpu and wasm for tfjs, litert-wasm for litert);
     keep: write the model folders there instead of a temporary folder. Returns the Report; raises ParityError

@@ -1,5 +1,7 @@
 """tfjs_bridge.verify, the Python API for users' own test suites: export, run the Node harness, report or raise."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,18 @@ def test_attention_passes_on_wasm_through_the_einsum_rule(keras_modules):
     inputs = {"query": rng.uniform(size=(2, 3, 4)).astype("float32"), "key": rng.uniform(size=(2, 5, 4)).astype("float32")}
     report = tfjs_bridge.verify(model, inputs)
     assert report.passed and {r["backend"] for r in report.rows} == {"cpu", "wasm"}
+
+
+def test_auto_is_decided_by_proof(keras_modules, tmp_path):
+    # A layers model tf.js cannot run (tfjs-layers ignores keepdims=True, as in MobileNet v1's head): verify's auto,
+    # like the export command's, ships the graph that passes, not the layers model its type calls for.
+    keras = keras_modules["keras3"]
+    x = keras.Input((8, 8, 3), name="image")
+    h = keras.layers.GlobalAveragePooling2D(keepdims=True)(keras.layers.Conv2D(4, 3, activation="relu")(x))
+    model = keras.Model(x, keras.layers.Reshape((3,))(keras.layers.Conv2D(3, 1)(h)))
+    report = tfjs_bridge.verify(model, keep=tmp_path)
+    assert report.passed and json.loads((tmp_path / "model" / "metadata.json").read_text())["format"] == "graph"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # the layers candidate is not left behind
 
 
 def test_inputs_that_do_not_fit_are_a_user_error(classifier):
