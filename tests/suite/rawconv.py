@@ -31,7 +31,7 @@ HEADER = """# The raw converter beside the bridge
      not edit. -->
 
 What a user without the bridge gets for each saved model of [`tests/suite/models.py`](../tests/suite/models.py):
-`tensorflowjs_converter` 4.22 with its defaults (`.keras` → `--input_format=keras_keras`, `.h5` →
+`tensorflowjs_converter` {version} with its defaults (`.keras` → `--input_format=keras_keras`, `.h5` →
 `--input_format=keras`, both to a layers model; a SavedModel → a graph model), loaded in Node with
 `tf.loadLayersModel` / `tf.loadGraphModel` and fed the goldens of the bridge's float32 folder for the same model,
 judged by the harness's rule (float32: max |Δ| ≤ 1e-4, no leaked tensors); one outcome is shown once where both
@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("suite", nargs="?", type=Path, default=Path("artifacts") / "suite", help="default: artifacts/suite")
     parser.add_argument("--write", action="store_true", help=f"replace {DOC} instead of printing")
     args = parser.parse_args()
+    if not (args.suite / "exports.json").is_file():
+        parser.error(f"{args.suite / 'exports.json'} not found: build the suite first (make suite)")
     started = time.perf_counter()
     results = measure(args.suite)
     (args.suite / "rawconv" / "results.json").write_text(json.dumps(results, indent=1) + "\n")
@@ -155,7 +157,9 @@ def main() -> None:
     page = markdown(results, records, (CHECKOUT / SUPPORT).read_text())
     print(f"measured in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.write:
-        (CHECKOUT / DOC).write_text(HEADER + page)
+        from tensorflowjs import __version__
+
+        (CHECKOUT / DOC).write_text(HEADER.format(version=__version__) + page)
         print(f"wrote {DOC}")
     else:
         print(page, end="")

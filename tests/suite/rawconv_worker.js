@@ -35,8 +35,7 @@ async function loadRaw(tf, dir) {
 }
 
 /** One backend's row for a raw folder: loaded, then run on the bridge's goldens and judged (float32 bounds). */
-async function rawRow(dir, backend) {
-  const { tf, useBackend } = await import('../../verify/node/check.js');
+async function rawRow({ tf, useBackend }, dir, backend) {
   await useBackend(backend);
   const meta = await readMetadataDir(dir);
   const goldens = await readGoldensDir(dir, meta);
@@ -56,14 +55,14 @@ async function rawRow(dir, backend) {
   }
 }
 
-/** Every backend's row for one folder in this worker, each posted as it is made. */
+/** Every backend's row for one folder in this worker, each posted as it is made (tf.js is imported once, here). */
 async function rawRows(dir, backends) {
-  await import('../../verify/node/check.js');
+  const tfjs = await import('../../verify/node/check.js');
   parentPort.postMessage({ ready: true });
   for (const backend of backends) {
     let row;
     try {
-      row = await rawRow(dir, backend);
+      row = await rawRow(tfjs, dir, backend);
     } catch (err) {
       const folder = path.basename(dir);
       row = { model: folder, folder, backend, pass: false, ...describeFailure(err, backend), stage: err?.stage ?? 'load' };
