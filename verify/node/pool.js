@@ -69,22 +69,9 @@ function joinRows(parts) {
   });
 }
 
-/**
- * A pool for one model folder over `size` threads (default: the machine's cores): this one and size - 1 workers,
- * each with the model on its own wasm backend. predict(inputs) takes one { values, shape } per metadata.inputs
- * entry (rows first) and resolves to one { values, shape, dtype } per output; batches under `threshold` rows run
- * on this thread alone.
- */
-export async function createPool(dir, { size = os.availableParallelism(), threshold = DEFAULT_THRESHOLD } = {}) {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`pool size must be a positive integer, got ${size}`);
-  const local = await loadRunner(dir);
-  const workers = Array.from({ length: size - 1 }, () => new Worker(new URL(import.meta.url), { workerData: { tfjsBridgePool: dir } }));
-  const pending = new Map();
-  let nextId = 0;
-  const failAll = (err) => {
-    for (const { reject } of pending.values()) reject(err);
-    pending.clear();
-  };
+/** n workers, each with the model folder on its own wasm backend, once all have it loaded (none left on failure). */
+async function startWorkers(dir, n) {
+  const workers = Array.from({ length: n }, () => new Worker(new URL(import.meta.url), { workerData: { tfjsBridgePool: dir } }));
   const started = workers.map((w) => new Promise((resolve, reject) => {
     w.once('message', (msg) => (msg.ready ? resolve() : reject(new Error(msg.error))));
     w.once('error', reject);
@@ -93,9 +80,22 @@ export async function createPool(dir, { size = os.availableParallelism(), thresh
     await Promise.all(started);
   } catch (err) {
     await Promise.all(workers.map((w) => w.terminate()));
-    local.model.dispose();
     throw err;
   }
+  return workers;
+}
+
+/**
+ * Requests to started workers: send(worker, inputs) resolves to that worker's outputs; failAll(err) rejects every
+ * request in flight (a worker's error fails them all: which one it held is unknown).
+ */
+function connect(workers) {
+  const pending = new Map();
+  let nextId = 0;
+  const failAll = (err) => {
+    for (const { reject } of pending.values()) reject(err);
+    pending.clear();
+  };
   for (const w of workers) {
     w.on('message', ({ id, outputs, error }) => {
       const job = pending.get(id);
@@ -110,7 +110,26 @@ export async function createPool(dir, { size = os.availableParallelism(), thresh
     pending.set(id, { resolve, reject });
     worker.postMessage({ id, inputs }, inputs.map((x) => x.values.buffer));
   });
+  return { send, failAll };
+}
 
+/**
+ * A pool for one model folder over `size` threads (default: the machine's cores): this one and size - 1 workers,
+ * each with the model on its own wasm backend. predict(inputs) takes one { values, shape } per metadata.inputs
+ * entry (rows first) and resolves to one { values, shape, dtype } per output; batches under `threshold` rows run
+ * on this thread alone.
+ */
+export async function createPool(dir, { size = os.availableParallelism(), threshold = DEFAULT_THRESHOLD } = {}) {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`pool size must be a positive integer, got ${size}`);
+  const local = await loadRunner(dir);
+  let workers;
+  try {
+    workers = await startWorkers(dir, size - 1);
+  } catch (err) {
+    local.model.dispose();
+    throw err;
+  }
+  const { send, failAll } = connect(workers);
   return {
     size,
     threshold,
