@@ -12,7 +12,7 @@ EXPORT_SRC := $(wildcard export/*.py)
 COMMON_SRC := $(wildcard tfjs_bridge/common/*)
 SUITE_SRC := $(wildcard tests/suite/*.py) export/tfjs_kernels.json
 
-.PHONY: setup demo test lint models suite verify serve bench clean
+.PHONY: setup demo test lint models suite docs verify serve bench clean
 .DELETE_ON_ERROR:
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -58,6 +58,13 @@ artifacts/suite/exports.json: $(SUITE_SRC) $(EXPORT_SRC) $(COMMON_SRC) | setup
 	$(PY) -m tests.suite.build artifacts/suite
 
 suite: artifacts/suite/exports.json
+
+# The generated pages, from this checkout's code: the support table and the raw-converter comparison (both from a
+# run of the suite; the comparison reads the table) and the import graph. Tests fail when they go stale.
+docs: suite
+	$(PY) -m tests.suite.table --write
+	$(PY) -m tests.suite.rawconv --write
+	$(PY) -m tests.architecture --write
 
 # The demo always retrains and re-exports, so what it shows comes from this checkout's code.
 # One process trains and exports both (`tfjs-bridge demo`): TensorFlow's import is paid once, not four times.
