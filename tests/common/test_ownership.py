@@ -1,6 +1,7 @@
 """Nothing the tool did not write is deleted or replaced: the marker lists every path, temporaries carry a form no
 user chooses and are removed only when their own marker names them (issue 20, item 1)."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -37,6 +38,22 @@ def test_marker_lists_every_path_so_a_file_added_deep_inside_is_kept(tmp_path):
     with pytest.raises(NotOurs, match="saved_model/variables/NOTES.md, which tfjs-bridge did not write"):
         write_output(target)
     assert (target / "saved_model" / "variables" / "NOTES.md").read_text() == "mine"
+
+
+def test_a_file_the_tool_wrote_and_the_user_edited_is_kept(tmp_path):
+    target = tmp_path / "mlp"
+    write_output(target)
+    marker = json.loads((target / atomic.MARKER).read_text())
+    assert marker["sha256"]["run.json"] == hashlib.sha256(b"{}").hexdigest()
+    (target / "run.json").write_text('{"notes": "mine"}')
+    with pytest.raises(NotOurs, match=r"holds run.json \(changed since it was written\), which tfjs-bridge did not write"):
+        write_output(target)
+    assert (target / "run.json").read_text() == '{"notes": "mine"}'
+    # A marker of the previous version (names only) still lets the tool replace its own output.
+    del marker["sha256"]
+    (target / atomic.MARKER).write_text(json.dumps(marker))
+    write_output(target)
+    assert (target / "run.json").read_text() == "{}"
 
 
 def test_user_folders_that_look_like_temporaries_survive(tmp_path):

@@ -1,14 +1,17 @@
 """Which folders this tool may replace: the one guard every output (train, export, `serve --static`) passes.
 
-A folder is "ours" only when every entry in it, at every depth, is one the tool wrote: its marker file lists them
-all. Anything else (a user's CNAME, .git/, NOTES.md, a file added inside saved_model/) makes the command refuse in
-one line; nothing is ever moved aside or deleted to make room.
+A folder is "ours" only when every entry in it, at every depth, is one the tool wrote, as it wrote it: its marker
+file lists them all, with each file's sha256. Anything else (a user's CNAME, .git/, NOTES.md, a file added inside
+saved_model/, an index.html the user edited since) makes the command refuse in one line; nothing is ever moved
+aside or deleted to make room.
 """
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
 from tfjs_bridge.common.errors import UserError
@@ -67,11 +70,25 @@ def _raise(err: OSError) -> None:
     raise err
 
 
+def digest(path: Path) -> str | None:
+    """The sha256 of a regular file (not followed if a link), or None where path is not one."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return None
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def write_marker(folder: Path, temp: str | None = None) -> None:
-    """Record every path now in folder as the tool's (temp: the temporary folder's own name, while it is one)."""
+    """Record every path now in folder as the tool's, each file with its sha256 (temp: the temporary folder's own
+    name, while it is one)."""
     folder = Path(folder)
     paths = [] if temp else listing(folder)
-    marker = {"tool": TOOL, "entries": sorted({p.split("/")[0] for p in paths}), "paths": paths}
+    marker = {"tool": TOOL, "entries": sorted({p.split("/")[0] for p in paths}), "paths": paths,
+              "sha256": {p: digest(folder / p) for p in paths if not p.endswith("/")}}
     if temp:
         marker["temp"] = temp
     (folder / MARKER).write_text(json.dumps(marker) + "\n")
@@ -81,7 +98,10 @@ def strangers(target: Path, legacy: Legacy) -> list[str]:
     """Paths in target this tool did not write, by its marker (or, for an unmarked folder, the legacy rule)."""
     marker = read_marker(target)
     if marker is not None and isinstance(marker.get("paths"), list):
-        return sorted(set(listing(target)) - set(marker["paths"]))
+        found = listing(target)
+        written = marker.get("sha256") if isinstance(marker.get("sha256"), dict) else {}  # older markers: names only
+        changed = [f"{p} (changed since it was written)" for p in found if p in written and digest(target / p) != written[p]]
+        return sorted(set(found) - set(marker["paths"])) + changed
     entries = {p.name for p in target.iterdir()} - {MARKER}
     if marker is not None and isinstance(marker.get("entries"), list):  # this tool's first markers: top-level names
         return sorted(entries - set(marker["entries"]))
