@@ -1,5 +1,5 @@
 // A card for every model kind (tests/support/page_models.py: image CNN, tabular regressor, two-input model,
-// int-token text model, and the demo's models) on a desktop and on a phone (390×844, touch), served by
+// int-token text model, keras-hub text encoders (BERT, GPT-2), and the demo's models) on a desktop and on a phone (390×844, touch), served by
 // `python -m web.serve --models DIR --artifacts DIR`; screenshots go to screenshots/ (the README's are docs/).
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { launchChromium, startServer } from '../../web/browser.js';
 import { ROOT } from '../support/paths.js';
 
 const SHOTS = path.join(ROOT, 'screenshots');
-const GENERIC = ['cnn', 'mlp-layers', 'pair', 'tabular', 'tokens'];
+const GENERIC = ['bert', 'cnn', 'gpt2', 'mlp-layers', 'pair', 'tabular', 'tokens'];
 // tf.js and Python run the same float32 graphs; parity.js's float32 tolerance (measured ~1e-7 to 2e-6) applies.
 const TOLERANCE = 1e-4;
 
@@ -82,6 +82,9 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
     assert.deepEqual(kinds.tabular, { pads: 0, fields: 5, text: 0, fieldsets: 1 });
     assert.deepEqual(kinds.pair, { pads: 0, fields: 7, text: 0, fieldsets: 2 });
     assert.deepEqual(kinds.tokens, { pads: 0, fields: 0, text: 1, fieldsets: 1 });
+    // A text encoder's ids, mask (and segments) share one text field.
+    assert.deepEqual(kinds.bert, { pads: 0, fields: 0, text: 1, fieldsets: 1 });
+    assert.deepEqual(kinds.gpt2, { pads: 0, fields: 0, text: 1, fieldsets: 1 });
   });
 
   test('words typed into the token model go through its vocabulary, in tf.js and in Python', async () => {
@@ -95,6 +98,36 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
       assert.match(await card.locator('.js-out [data-testid=top]').textContent(), new RegExp(`^${label} `));
       assert.match(await card.locator('.py-out [data-testid=top]').textContent(), new RegExp(`^${label} `));
       assert.ok((await card.textContent()).includes(`ids: ${ids}`), words);
+    }
+  });
+
+  test('a text encoder takes words (BERT, through its vocabulary) or ids (GPT-2), fills the mask, shows its vectors', async () => {
+    // BERT: [CLS] (2) and [SEP] (3) around the words; "zebra" is not in the vocabulary ([UNK] = 1).
+    const cases = [
+      ['bert', 'the cat sat on the zebra', 'ids: 2 5 7 9 10 5 1 3 · padding_mask: 1 1 1 1 1 1 1 1 · segment_ids: 0 0 0 0 0 0 0 0', 'pooled_output', 8],
+      ['gpt2', '5 17 3 42 9', 'ids: 5 17 3 42 9 · padding_mask: 1 1 1 1 1', 'output_0', 5 * 8],
+    ];
+    for (const [name, text, encoded, output, size] of cases) {
+      const card = page.locator(`[data-testid=card-${name}]`);
+      const runs = Number(await card.getAttribute('data-runs'));
+      await card.locator('input[type=text]').fill(text);
+      await card.locator('button[type=submit]').click();
+      await page.waitForFunction(([n, r]) => Number(document.querySelector(`[data-testid=card-${n}]`).dataset.runs) > r, [name, runs]);
+      assert.equal(await card.locator('[data-testid=encoded]').textContent(), encoded);
+      const r = await cardResult(page, name);
+      assert.equal(r.js[0].name, output);
+      assert.equal(r.js[0].values.length, size, `${name}: ${output} has ${r.js[0].values.length} values`);
+      assert.equal(r.pyError, null, `${name}: ${r.pyError}`);
+      assert.ok(r.maxAbsDiff <= TOLERANCE, `${name}: max |Δ| ${r.maxAbsDiff}`);
+      console.log(`${name} typed on wasm: max |Δ| vs Python ${r.maxAbsDiff.toExponential(2)}`);
+      // Both panes draw the vector: 8 bars for BERT's pooled output, a 5×8 heat map for GPT-2's sequence.
+      for (const pane of ['.js-out', '.py-out']) {
+        const vector = card.locator(`${pane} [data-testid=vector-${output}]`);
+        assert.match(await vector.textContent(), name === 'bert' ? /8 values · ‖v‖ / : /5 tokens × 8 · ‖v‖ /);
+        if (name === 'bert') assert.equal(await vector.locator('svg.spark rect').count(), 8);
+        else assert.deepEqual(await vector.locator('canvas.heat').evaluate((c) => [c.width, c.height]), [8, 5]);
+      }
+      assert.match(await card.locator('[data-testid=agreement]').textContent(), /^max \|Δ\| \S+( \(pooled_output \S+, sequence_output \S+\))? · /);
     }
   });
 
@@ -115,7 +148,7 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
 
   test('the parity panel filled itself for the selected backend, and passes', async () => {
     const results = await page.evaluate(() => window.parityResults);
-    assert.equal(results.length, 7);
+    assert.equal(results.length, 9);
     assert.deepEqual([...new Set(results.map((r) => r.backend))], ['wasm']);
     for (const r of results) assert.ok(r.pass, `${r.model}: ${r.error ?? r.maxAbsDiff}`);
   });
