@@ -19,15 +19,19 @@ export function encoderRoles(meta) {
   return { ids: by.ids[0], mask: by.mask[0], segments: by.segments[0] ?? null };
 }
 
-/** Ids of typed text: BERT's [CLS] … [SEP] around it where the vocabulary has both; padded to a fixed length. */
-function encode(words, text, length) {
+/**
+ * Ids of typed text (words: widgets.js's tokenizer) and how many are real: BERT's [CLS] … [SEP] around it where
+ * the vocabulary has both; at a fixed length the words are cut (the framing kept) or padded with [PAD], else 0.
+ */
+export function encode(words, text, length) {
   const { ids } = words;
+  const framed = ids.has('[CLS]') && ids.has('[SEP]');
   let out = words.toIds(text);
-  if (ids.has('[CLS]') && ids.has('[SEP]')) out = [ids.get('[CLS]'), ...out, ids.get('[SEP]')];
+  if (length !== null) out = out.slice(0, Math.max(0, length - (framed ? 2 : 0)));
+  if (framed) out = [ids.get('[CLS]'), ...out, ids.get('[SEP]')];
   if (!out.length) throw new Error('type at least one token');
-  const real = Math.min(out.length, length ?? out.length);
   const pad = ids.get('[PAD]') ?? 0;
-  return { ids: [...out.slice(0, real), ...Array((length ?? real) - real).fill(pad)], real };
+  return { ids: [...out, ...Array(Math.max(0, (length ?? 0) - out.length)).fill(pad)], real: out.length };
 }
 
 /**
