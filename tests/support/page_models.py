@@ -1,10 +1,10 @@
 """Tiny seeded models of every input kind the page renders, for the browser tests: `python tests/support/page_models.py OUT`.
 
-OUT/models holds the demo's folders (linear, mlp, mlp-layers, copied from web/models) and six more: an image
-CNN, a tabular regressor, a two-input model, an int-token text classifier, and two keras-hub text encoders (a BERT
-backbone with a vocabulary, a GPT-2 backbone without: token ids and a padding mask in, vectors out); OUT/artifacts
-holds their Python counterparts (SavedModels), so `serve --models OUT/models --artifacts OUT/artifacts` can answer
-for them.
+OUT/models holds the demo's folders (linear, mlp, mlp-layers, copied from web/models) and seven more: an image
+CNN, a tabular regressor, a two-input model, an int-token text classifier, and three text encoders (token ids and a
+padding mask in, vectors out): keras-hub BERT (with a vocabulary) and GPT-2 (without) backbones, and a masked mean
+pooler with Hugging Face's input names and a bool mask; OUT/artifacts holds their Python counterparts
+(SavedModels), so `serve --models OUT/models --artifacts OUT/artifacts` can answer for them.
 Each is exported with the exporter where it accepts the model; where it refuses one (multi-input and int inputs,
 issue 11), the raw tensorflowjs converter writes the folder and this script writes metadata.json and goldens.json,
 validated against the model-folder schema as the exporter would. OUT/fixtures.json says which way each went.
@@ -99,6 +99,19 @@ def tokens(keras, rng):
     return model, [{"name": "ids", "shape": [None, TOKENS], "dtype": "int32"}], ids[:8].astype(np.int32), run
 
 
+def pooler(keras, rng):
+    """A text encoder named as Hugging Face names inputs: input_ids [6] and a bool attention_mask → the masked mean
+    of the ids' embeddings [4] (fixed length: the page pads typed text and masks the padding out)."""
+    ids, mask = keras.Input((6,), dtype="int32", name="input_ids"), keras.Input((6,), dtype="bool", name="attention_mask")
+    weights = keras.ops.expand_dims(keras.ops.cast(mask, "float32"), -1)
+    embedded = keras.layers.Embedding(len(BERT_VOCAB), 4)(ids)
+    pooled = keras.ops.sum(embedded * weights, axis=1) / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
+    specs = [{"name": "input_ids", "shape": [None, 6], "dtype": "int32"}, {"name": "attention_mask", "shape": [None, 6], "dtype": "bool"}]
+    golden = {"input_ids": rng.integers(0, len(BERT_VOCAB), size=(8, 6)).astype(np.int32),
+              "attention_mask": np.arange(6)[None, :] < rng.integers(1, 7, size=(8, 1))}
+    return keras.Model([ids, mask], pooled), specs, golden, None
+
+
 def encoders(keras, out: Path) -> dict:
     """The keras-hub text encoders, each saved with model.export() (its counterpart) and exported as a graph model;
     their kind is regression (the exporter would guess classification from BERT's [N, 8] pooled output)."""
@@ -179,7 +192,7 @@ def main(out: Path) -> int:
     for name in ("linear", "mlp"):
         shutil.copytree(ROOT / "artifacts" / name, artifacts / name)
     how = {}
-    for build in (cnn, tabular, pair, tokens):
+    for build in (cnn, tabular, pair, tokens, pooler):
         name = build.__name__
         model, specs, golden, run = build(keras, rng)
         write_artifact(artifacts / name, model, specs, golden, run)
@@ -193,6 +206,7 @@ def main(out: Path) -> int:
     how.update(encoders(keras, out))
     add_vocabulary(models / "tokens", VOCAB)
     add_vocabulary(models / "bert", {"token_ids": BERT_VOCAB})  # not the mask's or segments'
+    add_vocabulary(models / "pooler", {"input_ids": BERT_VOCAB})
     (out / "fixtures.json").write_text(json.dumps(how, indent=1))
     print(json.dumps(how, indent=1))
     return 0

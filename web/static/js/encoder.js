@@ -68,7 +68,9 @@ export function encoderWidgets(meta, roles) {
     }
   };
   const dims = () => [current().ids.length];
-  const part = (spec, name) => ({ spec, read: () => current()[name], fill: fillPart(name), dims });
+  // A bool mask (Hugging Face's attention_mask may be one) is read as true/false: the API takes no 0/1 for bool.
+  const asDtype = (spec, values) => (spec.dtype === 'bool' ? values.map(Boolean) : values);
+  const part = (spec, name) => ({ spec, read: () => asDtype(spec, current()[name]), fill: fillPart(name), dims });
   const framing = words.ids.has('[CLS]') && words.ids.has('[SEP]') ? ' [CLS] and [SEP] are added as BERT\'s tokenizer does.' : '';
   const ids = {
     ...part(roles.ids, 'ids'),
