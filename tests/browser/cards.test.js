@@ -1,5 +1,5 @@
 // A card for every model kind (tests/support/page_models.py: image CNN, tabular regressor, two-input model,
-// int-token text model, and the demo's models) on a desktop and on a phone (390×844, touch), served by
+// int-token text model, text encoders (keras-hub BERT and GPT-2, a masked mean pooler), and the demo's models) on a desktop and on a phone (390×844, touch), served by
 // `python -m web.serve --models DIR --artifacts DIR`; screenshots go to screenshots/ (the README's are docs/).
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -11,8 +11,9 @@ import { launchChromium, startServer } from '../../web/browser.js';
 import { ROOT } from '../support/paths.js';
 
 const SHOTS = path.join(ROOT, 'screenshots');
-const GENERIC = ['cnn', 'mlp-layers', 'pair', 'tabular', 'tokens'];
-// tf.js and Python run the same float32 graphs; parity.js's float32 tolerance (measured ~1e-7 to 2e-6) applies.
+const GENERIC = ['bert', 'cnn', 'gpt2', 'mlp-layers', 'pair', 'pooler', 'tabular', 'tokens'];
+// tf.js and Python run the same float32 graphs; parity.js's float32 tolerance (measured ~1e-7 to 2e-6; the keras-hub
+// encoders' attention, layer norms and tanh pooler ≤ 5e-7 on wasm and webgpu) applies.
 const TOLERANCE = 1e-4;
 
 let server;
@@ -47,6 +48,16 @@ async function openPage(options) {
 /** The result a card recorded for its last prediction. */
 const cardResult = (page, name) => page.$eval(`[data-testid=card-${name}]`, (card) => ({ state: card.dataset.state, ...card.result }));
 
+/** Type text into a text encoder's card and predict: the ids, mask and segments it shows, and its result. */
+async function encodeTyped(page, name, text) {
+  const card = page.locator(`[data-testid=card-${name}]`);
+  const runs = Number(await card.getAttribute('data-runs'));
+  await card.locator('input[type=text]').fill(text);
+  await card.locator('button[type=submit]').click();
+  await page.waitForFunction(([n, r]) => Number(document.querySelector(`[data-testid=card-${n}]`).dataset.runs) > r, [name, runs]);
+  return { card, encoded: await card.locator('[data-testid=encoded]').textContent(), result: await cardResult(page, name) };
+}
+
 describe('a card per model on a desktop', { timeout: 120_000 }, () => {
   let page;
   let errors;
@@ -59,6 +70,7 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
     assert.equal(await page.isVisible('#mlp-card'), true, 'the rich digit card');
     assert.equal(await page.isVisible('#linear-card'), true, 'the rich linear card');
     const { models } = await (await fetch(`${base}/api/models`)).json();
+    const deltas = [];
     for (const name of GENERIC) {
       const r = await cardResult(page, name);
       assert.equal(r.state, 'done', name);
@@ -68,7 +80,9 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
       // Every card, the two-input one included ({"inputs": {name: example}}), gets Python's answer beside tf.js's.
       assert.equal(r.pyError ?? null, null, `${name}: ${r.pyError}`);
       assert.ok(r.maxAbsDiff <= TOLERANCE, `${name}: max |Δ| ${r.maxAbsDiff}`);
+      deltas.push(`${name} ${r.maxAbsDiff.toExponential(2)}`);
     }
+    console.log(`first golden example on wasm, max |Δ| vs Python: ${deltas.join(', ')}`);
     const shown = await page.$$eval('.model-card', (cards) => cards.map((c) => c.dataset.model));
     assert.deepEqual(shown, GENERIC);
   });
@@ -82,6 +96,10 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
     assert.deepEqual(kinds.tabular, { pads: 0, fields: 5, text: 0, fieldsets: 1 });
     assert.deepEqual(kinds.pair, { pads: 0, fields: 7, text: 0, fieldsets: 2 });
     assert.deepEqual(kinds.tokens, { pads: 0, fields: 0, text: 1, fieldsets: 1 });
+    // A text encoder's ids, mask (and segments) share one text field.
+    assert.deepEqual(kinds.bert, { pads: 0, fields: 0, text: 1, fieldsets: 1 });
+    assert.deepEqual(kinds.gpt2, { pads: 0, fields: 0, text: 1, fieldsets: 1 });
+    assert.deepEqual(kinds.pooler, { pads: 0, fields: 0, text: 1, fieldsets: 1 });
   });
 
   test('words typed into the token model go through its vocabulary, in tf.js and in Python', async () => {
@@ -95,6 +113,34 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
       assert.match(await card.locator('.js-out [data-testid=top]').textContent(), new RegExp(`^${label} `));
       assert.match(await card.locator('.py-out [data-testid=top]').textContent(), new RegExp(`^${label} `));
       assert.ok((await card.textContent()).includes(`ids: ${ids}`), words);
+    }
+  });
+
+  test('a text encoder takes words (through its vocabulary) or ids, fills the mask itself, shows its vectors', async () => {
+    // [CLS] (2) and [SEP] (3) around the words where the vocabulary has them; "zebra" is not in it ([UNK] = 1).
+    // The pooler's 6 ids are padded with [PAD] (0) and its bool mask is false there. dims: [D] bars or [L, D] heat map.
+    const cases = [
+      ['bert', 'the cat sat on the zebra', 'ids: 2 5 7 9 10 5 1 3 · padding_mask: 1 1 1 1 1 1 1 1 · segment_ids: 0 0 0 0 0 0 0 0', 'pooled_output', [8]],
+      ['gpt2', '5 17 3 42 9', 'ids: 5 17 3 42 9 · padding_mask: 1 1 1 1 1', 'output_0', [5, 8]],
+      ['pooler', 'cat sat zebra', 'ids: 2 7 9 1 3 0 · attention_mask: 1 1 1 1 1 0', 'output', [4]],
+    ];
+    for (const [name, text, encoded, output, dims] of cases) {
+      const { card, encoded: shown, result: r } = await encodeTyped(page, name, text);
+      assert.equal(shown, encoded);
+      assert.equal(r.js[0].name, output);
+      assert.equal(r.js[0].values.length, dims.reduce((a, b) => a * b), `${name}: ${output} has ${r.js[0].values.length} values`);
+      assert.equal(r.pyError, null, `${name}: ${r.pyError}`);
+      assert.ok(r.maxAbsDiff <= TOLERANCE, `${name}: max |Δ| ${r.maxAbsDiff}`);
+      console.log(`${name} typed on wasm: max |Δ| vs Python ${r.maxAbsDiff.toExponential(2)}`);
+      for (const pane of ['.js-out', '.py-out']) { // both panes draw the vector
+        const vector = card.locator(`${pane} [data-testid=vector-${output}]`);
+        assert.match(await vector.textContent(), dims.length === 1 ? new RegExp(`${dims[0]} values · ‖v‖ `) : new RegExp(`${dims[0]} tokens × ${dims[1]} · ‖v‖ `));
+        if (dims.length === 1) assert.equal(await vector.locator('svg.spark rect').count(), dims[0]);
+        else assert.deepEqual(await vector.locator('canvas.heat').evaluate((c) => [c.height, c.width]), dims);
+      }
+      assert.match(await card.locator('[data-testid=agreement]').textContent(), /^max \|Δ\| \S+( \(pooled_output \S+, sequence_output \S+\))? · /);
+      await mkdir(SHOTS, { recursive: true });
+      await card.screenshot({ path: path.join(SHOTS, `card-${name}.png`) });
     }
   });
 
@@ -115,9 +161,10 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
 
   test('the parity panel filled itself for the selected backend, and passes', async () => {
     const results = await page.evaluate(() => window.parityResults);
-    assert.equal(results.length, 7);
+    assert.equal(results.length, 10);
     assert.deepEqual([...new Set(results.map((r) => r.backend))], ['wasm']);
     for (const r of results) assert.ok(r.pass, `${r.model}: ${r.error ?? r.maxAbsDiff}`);
+    console.log(`wasm: ${results.map((r) => `${r.model} ${r.maxAbsDiff.toExponential(2)}`).join(', ')}`);
   });
 
   test('WebGPU is offered (SwiftShader) and every model passes parity on it', async () => {
@@ -127,8 +174,18 @@ describe('a card per model on a desktop', { timeout: 120_000 }, () => {
     await page.click('[data-testid=run-parity]');
     await page.waitForFunction(() => window.parityResults?.[0]?.backend === 'webgpu' && document.querySelector('[data-testid=parity]').dataset.state === 'done', null, { timeout: 90_000 });
     const results = await page.evaluate(() => window.parityResults);
-    for (const r of results) assert.ok(r.pass, `${r.model} on webgpu: ${r.error ?? r.maxAbsDiff}`);
+    assert.equal(results.length, 10);
+    for (const r of results) assert.ok(r.backend === 'webgpu' && r.pass, `${r.model} on ${r.backend}: ${r.error ?? r.maxAbsDiff}`);
     console.log(`webgpu: ${results.map((r) => `${r.model} ${r.maxAbsDiff.toExponential(2)}`).join(', ')}`);
+    // The keras-hub encoders at sequence lengths their goldens (8 tokens) do not have: attention over a free length,
+    // the einsum rule's reshapes reading it at run time, on WebGPU, against Python; the pooler with padding masked out.
+    for (const [name, text, tokens] of [['bert', 'the dog ran', 5], ['gpt2', '7 3 41', 3], ['bert', 'a', 3], ['pooler', 'the dog', 6]]) {
+      const { card, encoded, result } = await encodeTyped(page, name, text);
+      assert.match(encoded, new RegExp(`^ids: (\\d+ ){${tokens - 1}}\\d+ · `), encoded);
+      assert.match(await card.locator('.js-out + .muted').textContent(), / ms on webgpu$/);
+      assert.ok(result.pyError === null && result.maxAbsDiff <= TOLERANCE, `${name} typed on webgpu: ${result.pyError ?? result.maxAbsDiff}`);
+      console.log(`${name} typed on webgpu (${tokens} tokens): max |Δ| vs Python ${result.maxAbsDiff.toExponential(2)}`);
+    }
     await page.selectOption('[data-testid=backend]', 'wasm');
     await page.waitForFunction(() => /^wasm ready/.test(document.querySelector('[data-testid=backend-status]').textContent));
   });

@@ -1,8 +1,10 @@
 """Tiny seeded models of every input kind the page renders, for the browser tests: `python tests/support/page_models.py OUT`.
 
-OUT/models holds the demo's folders (linear, mlp, mlp-layers, copied from web/models) and four more: an image
-CNN, a tabular regressor, a two-input model and an int-token text classifier; OUT/artifacts holds their Python
-counterparts (SavedModels), so `serve --models OUT/models --artifacts OUT/artifacts` can answer for them.
+OUT/models holds the demo's folders (linear, mlp, mlp-layers, copied from web/models) and seven more: an image
+CNN, a tabular regressor, a two-input model, an int-token text classifier, and three text encoders (token ids and a
+padding mask in, vectors out): keras-hub BERT (with a vocabulary) and GPT-2 (without) backbones, and a masked mean
+pooler with Hugging Face's input names and a bool mask; OUT/artifacts holds their Python counterparts
+(SavedModels), so `serve --models OUT/models --artifacts OUT/artifacts` can answer for them.
 Each is exported with the exporter where it accepts the model; where it refuses one (multi-input and int inputs,
 issue 11), the raw tensorflowjs converter writes the folder and this script writes metadata.json and goldens.json,
 validated against the model-folder schema as the exporter would. OUT/fixtures.json says which way each went.
@@ -11,6 +13,7 @@ validated against the model-folder schema as the exporter would. OUT/fixtures.js
 import json
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,15 @@ SEED = 7
 VOCAB = ["", "[UNK]", "good", "great", "fine", "love", "nice", "happy", "best", "fun", "superb", "glad",
          "bad", "awful", "poor", "hate", "sad", "worst", "dull", "ugly", "boring", "weak"]
 TOKENS = 8
+# keras-hub backbones as small as it builds them (random weights, nothing downloaded), as the model suite's.
+HUB_TEXT = {"vocabulary_size": 50, "num_layers": 1, "num_heads": 2, "hidden_dim": 8, "intermediate_dim": 16,
+            "max_sequence_length": 8}
+# BERT's special tokens where its WordPiece vocabulary has them first ([PAD] = 0), then 45 words: 50 ids in all.
+BERT_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
+              "the", "a", "cat", "dog", "sat", "on", "mat", "ran", "in", "park", "is", "was", "good", "bad", "day",
+              "big", "small", "red", "blue", "house", "tree", "sun", "moon", "and", "or", "not", "very", "old", "new",
+              "bird", "fish", "sings", "swims", "eats", "food", "home", "car", "road", "fast", "slow", "up", "down",
+              "left", "right", "light"]
 
 
 def serving(model, specs: list, path: Path) -> None:
@@ -87,6 +99,33 @@ def tokens(keras, rng):
     return model, [{"name": "ids", "shape": [None, TOKENS], "dtype": "int32"}], ids[:8].astype(np.int32), run
 
 
+def pooler(keras, rng):
+    """A text encoder named as Hugging Face names inputs: input_ids [6] and a bool attention_mask → the masked mean
+    of the ids' embeddings [4] (fixed length: the page pads typed text and masks the padding out)."""
+    ids, mask = keras.Input((6,), dtype="int32", name="input_ids"), keras.Input((6,), dtype="bool", name="attention_mask")
+    weights = keras.ops.expand_dims(keras.ops.cast(mask, "float32"), -1)
+    embedded = keras.layers.Embedding(len(BERT_VOCAB), 4)(ids)
+    pooled = keras.ops.sum(embedded * weights, axis=1) / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
+    specs = [{"name": "input_ids", "shape": [None, 6], "dtype": "int32"}, {"name": "attention_mask", "shape": [None, 6], "dtype": "bool"}]
+    golden = {"input_ids": rng.integers(0, len(BERT_VOCAB), size=(8, 6)).astype(np.int32),
+              "attention_mask": np.arange(6)[None, :] < rng.integers(1, 7, size=(8, 1))}
+    return keras.Model([ids, mask], pooled), specs, golden, None
+
+
+def encoders(keras, out: Path) -> dict:
+    """The keras-hub text encoders, each saved with model.export() (its counterpart) and exported as a graph model;
+    their kind is regression (the exporter would guess classification from BERT's [N, 8] pooled output)."""
+    hub = quiet_import("keras_hub")
+    how = {}
+    for name, build in (("bert", hub.models.BertBackbone), ("gpt2", hub.models.GPT2Backbone)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build(**HUB_TEXT).export(str(out / "artifacts" / name), verbose=False)
+        export_source(from_path(out / "artifacts" / name, kind="regression"), out / "models", ExportOptions("graph", folder=name))
+        how[name] = "exporter"
+    return how
+
+
 def as_dict(specs: list, golden) -> dict:
     """Golden inputs by input name."""
     return golden if isinstance(golden, dict) else {specs[0]["name"]: golden}
@@ -130,10 +169,11 @@ def raw_folder(out: Path, name: str, artifact: Path, specs: list, golden: dict, 
     return meta
 
 
-def add_vocabulary(folder: Path) -> None:
-    """Record the vocabulary (index = id) in metadata.json, where the page turns words into ids."""
+def add_vocabulary(folder: Path, words: list | dict) -> None:
+    """Record the vocabulary (index = id; one list, or one per input name) in metadata.json, where the page turns
+    words into ids."""
     meta = json.loads((folder / schema.METADATA).read_text())
-    meta["vocabulary"] = VOCAB
+    meta["vocabulary"] = words
     schema.validate(meta)
     (folder / schema.METADATA).write_text(json.dumps(meta))
 
@@ -152,7 +192,7 @@ def main(out: Path) -> int:
     for name in ("linear", "mlp"):
         shutil.copytree(ROOT / "artifacts" / name, artifacts / name)
     how = {}
-    for build in (cnn, tabular, pair, tokens):
+    for build in (cnn, tabular, pair, tokens, pooler):
         name = build.__name__
         model, specs, golden, run = build(keras, rng)
         write_artifact(artifacts / name, model, specs, golden, run)
@@ -163,7 +203,10 @@ def main(out: Path) -> int:
         except (ExportError, ValueError, TypeError) as err:
             raw_folder(models, name, artifacts / name, specs, as_dict(specs, golden), run)
             how[name] = f"raw converter (exporter: {str(err).splitlines()[0][:160]})"
-    add_vocabulary(models / "tokens")
+    how.update(encoders(keras, out))
+    add_vocabulary(models / "tokens", VOCAB)
+    add_vocabulary(models / "bert", {"token_ids": BERT_VOCAB})  # not the mask's or segments'
+    add_vocabulary(models / "pooler", {"input_ids": BERT_VOCAB})
     (out / "fixtures.json").write_text(json.dumps(how, indent=1))
     print(json.dumps(how, indent=1))
     return 0

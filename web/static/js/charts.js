@@ -96,3 +96,31 @@ export function pointsAndLine(svg, points, line, opts = {}) {
   el('polyline', { points: line.map(([x, y]) => `${sx(x)},${sy(y)}`).join(' '), fill: 'none', stroke: COLORS[0], 'stroke-width': 2 }, svg);
   points.forEach(([x, y]) => el('circle', { cx: sx(x), cy: sy(y), r: 5, fill: COLORS[1] }, svg));
 }
+
+/** A vector's values as bars up (positive) and down (negative) from a middle line, scaled to the largest |v|. */
+export function vectorBars(svg, values) {
+  const largest = Math.max(...values.map(Math.abs)) || 1;
+  const height = 40;
+  svg.replaceChildren();
+  svg.setAttribute('viewBox', `0 0 ${values.length} ${height}`);
+  svg.setAttribute('preserveAspectRatio', 'none');
+  el('line', { x1: 0, y1: height / 2, x2: values.length, y2: height / 2, stroke: '#c9ced6', 'stroke-width': 0.5, 'vector-effect': 'non-scaling-stroke' }, svg);
+  values.forEach((v, i) => {
+    const size = (Math.abs(v) / largest) * (height / 2 - 1);
+    el('rect', { x: i + 0.1, width: 0.8, y: v >= 0 ? height / 2 - size : height / 2, height: size, fill: v >= 0 ? COLORS[0] : COLORS[1] }, svg);
+  });
+}
+
+/** rows × cols values (row-major) as a heat map on a canvas, one pixel per value: blue positive, orange negative. */
+export function heatMap(canvas, values, rows, cols) {
+  Object.assign(canvas, { width: cols, height: rows });
+  const largest = Math.max(...values.map(Math.abs)) || 1;
+  const image = new ImageData(cols, rows);
+  const [pos, neg] = [[47, 111, 235], [232, 89, 12]];
+  values.forEach((v, i) => {
+    const t = Math.abs(v) / largest;
+    const rgb = (v >= 0 ? pos : neg).map((c) => Math.round(255 + t * (c - 255))); // white at 0
+    image.data.set([...rgb, 255], 4 * i);
+  });
+  canvas.getContext('2d').putImageData(image, 0, 0);
+}

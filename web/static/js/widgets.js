@@ -3,7 +3,7 @@
 import { drawingPad } from './pad.js';
 import { canvasToMnist, paintDigit } from './preprocess.js';
 
-const INT_DTYPES = ['int32', 'int64', 'uint8'];
+export const INT_DTYPES = ['int32', 'int64', 'uint8'];
 // Arrays up to this many values per example are shown whole (a table, or one field each); larger ones summarised.
 export const SMALL = 64;
 
@@ -154,31 +154,44 @@ function fieldsWidget(spec) {
   };
 }
 
-/** A text field for token ids: words through the recorded vocabulary, else the ids themselves. */
-function tokensWidget(spec, meta) {
-  const [length] = spec.shape.slice(1);
+/** Words ↔ ids for an int input: through its recorded vocabulary (unknown words → [UNK]), else ids typed as numbers. */
+export function tokenizer(spec, meta) {
   const vocab = vocabularyOf(meta, spec);
   const ids = new Map((vocab ?? []).map((w, i) => [w, i]));
   const unknown = ids.get('[UNK]') ?? 1;
-  const field = h('input', { type: 'text', className: 'wide', placeholder: vocab ? 'words' : 'token ids, e.g. 2 15 7', ariaLabel: spec.name });
+  return {
+    vocab,
+    ids,
+    unknown,
+    toIds: (text) => {
+      const parts = text.trim().split(vocab ? /[^\p{L}\p{N}'[\]]+/u : /[\s,]+/).filter(Boolean);
+      return vocab ? parts.map((w) => ids.get(w) ?? ids.get(w.toLowerCase()) ?? unknown) : parts.map((p) => Math.trunc(Number(p)) || 0);
+    },
+    toText: (values) => (vocab ? Array.from(values, (v) => vocab[v] ?? '[UNK]') : Array.from(values)).join(' '),
+    hint: vocab ? `Words are looked up in the model's ${vocab.length}-word vocabulary (unknown words → ${unknown}).` : 'No vocabulary in metadata.json: type token ids.',
+  };
+}
+
+/** A text field for token ids: words through the recorded vocabulary, else the ids themselves. */
+function tokensWidget(spec, meta) {
+  const [length] = spec.shape.slice(1);
+  const words = tokenizer(spec, meta);
+  const field = h('input', { type: 'text', className: 'wide', placeholder: words.vocab ? 'words' : 'token ids, e.g. 2 15 7', ariaLabel: spec.name });
   const shown = h('p', { className: 'muted' });
   const toIds = () => {
-    const parts = field.value.trim().split(vocab ? /[^\p{L}\p{N}'[\]]+/u : /[\s,]+/).filter(Boolean);
-    let out = vocab ? parts.map((w) => ids.get(w.toLowerCase()) ?? unknown) : parts.map((p) => Math.trunc(Number(p)) || 0);
+    let out = words.toIds(field.value);
     // A fixed length is padded with 0 (Keras's padding id) or cut; a free one takes the text as it is.
     if (length !== null) out = [...out.slice(0, length), ...Array(Math.max(0, length - out.length)).fill(0)];
     shown.textContent = `ids: ${out.join(' ')}`;
     return out;
   };
   field.addEventListener('input', toIds);
-  const element = h('div', {}, field, shown,
-    h('p', { className: 'hint', textContent: vocab ? `Words are looked up in the model's ${vocab.length}-word vocabulary (unknown words → ${unknown}).` : 'No vocabulary in metadata.json: type token ids.' }));
+  const element = h('div', {}, field, shown, h('p', { className: 'hint', textContent: words.hint }));
   return {
     element,
     read: toIds,
     fill: (values) => {
-      const kept = values.filter((v) => v !== 0);
-      field.value = vocab ? kept.map((v) => vocab[v] ?? '[UNK]').join(' ') : values.join(' ');
+      field.value = words.vocab ? words.toText(values.filter((v) => v !== 0)) : values.join(' ');
       toIds();
     },
     dims: () => [toIds().length],
