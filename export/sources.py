@@ -102,7 +102,7 @@ def from_keras(model, name: str, golden_file: Path | None = None, kind: str | No
     io = keras_io(model)
     golden_in = golden_inputs_for(io, golden_file, golden_hints(model, io))
     reference = lambda named: keras_outputs(model, io, named)  # noqa: E731
-    return Source(name=name, kind=kind or guess_kind(io["outputs"][0]["shape"]), io=io, origin=origin, reference=reference,
+    return Source(name=name, kind=kind or guess_kind(io["outputs"][0]), io=io, origin=origin, reference=reference,
                   golden_in=golden_in, keras_model=model, run={"name": name})
 
 
@@ -111,7 +111,7 @@ def from_saved_model(path: Path, golden_file: Path | None, kind: str | None, sig
     _, fn, io = serving_signature(path, signature, tags)
     golden_in = golden_inputs_for(io, golden_file)
     name = path.name if signature == "serving_default" else f"{path.name}-{signature}"
-    return Source(name=name, kind=kind or guess_kind(io["outputs"][0]["shape"]), io=io, origin="saved_model",
+    return Source(name=name, kind=kind or guess_kind(io["outputs"][0]), io=io, origin="saved_model",
                   reference=signature_reference(fn, io), golden_in=golden_in, saved_model=path,
                   counterpart=counterpart_name(path), run={"name": path.name}, signature=signature, tags=tuple(tags))
 

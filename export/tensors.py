@@ -1,5 +1,6 @@
 """Inputs and outputs by name: specs read from SavedModel signatures and Keras models, and calls that take them."""
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -147,6 +148,15 @@ def keras_outputs(model, io: dict, named: dict) -> dict:
     return {s["name"]: as_numpy(v, s["dtype"]) for s, v in zip(io["outputs"], keras_call(model, io, named))}
 
 
-def guess_kind(output_shape: list) -> str:
-    """Classification for [batch, k≥2] outputs (argmax is meaningful), regression otherwise."""
-    return "classification" if len(output_shape) == 2 and (output_shape[-1] or 0) >= 2 else "regression"
+# Outputs that are vectors, not class scores, by the names backbones give them (keras-hub's pooled_output and
+# sequence_output, Hugging Face's pooler_output and last_hidden_state, "embeddings", "features", ...).
+FEATURE_NAMES = re.compile(r"(?i)(pooled|pooler|sequence|encoder)_outputs?|(last_)?hidden_states?|embeddings?|features?")
+
+
+def guess_kind(output: dict) -> str:
+    """Classification for a [batch, k≥2] output (argmax is meaningful) unless its name says it is a feature vector
+    (an encoder's pooled output), regression otherwise."""
+    shape = output["shape"]
+    if FEATURE_NAMES.fullmatch(output.get("name") or ""):
+        return "regression"
+    return "classification" if len(shape) == 2 and (shape[-1] or 0) >= 2 else "regression"

@@ -57,6 +57,7 @@ def test_keras_hub_backbones_export_both_ways_and_pass_in_tfjs(bert, tmp_path, c
         meta = json.loads((out / folder / "metadata.json").read_text())
         assert [s["name"] for s in meta["inputs"]] == ["padding_mask", "segment_ids", "token_ids"]
         assert [s["name"] for s in meta["outputs"]] == ["pooled_output", "sequence_output"]  # the dict's keys
+        assert meta["kind"] == "regression"  # vectors, not class scores: no argmax check
         # The converter keys both signatures by tensor name; metadata keeps the model's own names.
         assert set(json.loads((out / folder / "model.json").read_text())["signature"]["inputs"]) == {
             "padding_mask:0", "segment_ids:0", "token_ids:0"}
