@@ -3,10 +3,14 @@
 // the same page served without the isolation headers (single-threaded build), interleaved round by round with
 // LiteRT.js's wasm on the same models' model.tflite (its single-threaded build: the page loads no other); then
 // LiteRT.js on WebGPU where Chromium gives an adapter (SwiftShader's CPU Vulkan here: no GPU). With --cnn, the
-// models folder of the benchmark's CNN (bench/cnn.py) is served too, and gets the same interleaved comparison
+// model folders in that folder (the benchmark's CNN, bench/cnn.py) are served beside the demo's (one server and
+// one pair of pages: a copy of both in a temporary folder, since the server refuses linked folders), and get the
+// same interleaved comparison
 // (tf.js wasm threaded / single-threaded against LiteRT.js wasm) and LiteRT.js WebGPU at its own large batch.
 // Prints one JSON array. Usage: node bench/browser.js [--smoke] [--cnn MODELS_DIR]
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { launchChromium, startServer } from '../web/browser.js';
@@ -20,16 +24,27 @@ const { values: opts } = parseArgs({ options: { smoke: { type: 'boolean', defaul
 // on two cores, so fewer calls; smoke: the goldens' 16 rows, which its model.tflite has a signature for).
 const PLANS = Object.freeze({
   demo: Object.freeze(opts.smoke ? { big: 50, runs1: 3, runsBig: 2 } : { big: 1000, runs1: 200, runsBig: 30 }),
-  cnn: Object.freeze(opts.smoke ? { big: 16, runs1: 3, runsBig: 2 } : { big: 256, runs1: 50, runsBig: 3 }),
+  cnn: Object.freeze(opts.smoke ? { big: 16, runs1: 1, runsBig: 1 } : { big: 256, runs1: 50, runsBig: 3 }),
 });
 const ROUNDS = opts.smoke ? 1 : 5;
 // The demo's models (make models): serve's default folder is ./web_models, which a checkout does not have.
-const servers = [await startServer({ args: ['--models', 'web/models'] })];
-if (opts.cnn) servers.push(await startServer({ args: ['--models', opts.cnn] }));
+const DEMO = 'web/models';
+
+/** Names of the model folders in a folder. */
+async function folders(dir) {
+  return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+}
+
+const names = { demo: await folders(DEMO), cnn: opts.cnn ? await folders(opts.cnn) : [] };
+const served = opts.cnn ? await mkdtemp(path.join(os.tmpdir(), 'bench-models-')) : DEMO;
+for (const [from, list] of opts.cnn ? [[DEMO, names.demo], [opts.cnn, names.cnn]] : []) {
+  for (const name of list) await cp(path.join(from, name), path.join(served, name), { recursive: true });
+}
+const { proc, base } = await startServer({ args: ['--models', served] });
 const browser = await launchChromium();
 
-/** A page of the app at base; without isolation, every response loses its COOP/COEP headers. */
-async function openPage(base, isolated) {
+/** A page of the app; without isolation, every response loses its COOP/COEP headers. */
+async function openPage(isolated) {
   const page = await browser.newPage();
   if (!isolated) {
     await page.route('**/*', async (route) => {
@@ -140,30 +155,25 @@ async function alternate(isolated, plain, name, plan) {
   return litertRounds.length ? [...rows, overRounds(litertRounds, {})] : rows;
 }
 
-/** LiteRT.js on WebGPU for every model with a model.tflite, where Chromium gives the page an adapter. */
-async function webgpuRows(page, plan) {
+/** LiteRT.js on WebGPU for the named models with a model.tflite, where Chromium gives the page an adapter. */
+async function webgpuRows(page, list, plan) {
   const webgpu = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter().catch(() => null)));
-  return webgpu ? timeLiteRtIn(page, ['litert-webgpu'], null, plan) : [];
+  return webgpu ? timeLiteRtIn(page, ['litert-webgpu'], list, plan) : [];
 }
 
 try {
-  const [demo, cnn] = servers;
-  const isolated = await openPage(demo.base, true);
-  const results = await timeIn(isolated, ['cpu', 'wasm', 'webgl'], null, PLANS.demo);
-  // Threaded against single-threaded wasm on the MLP: both pages alternate, so load changes hit both.
-  results.push(...await alternate(isolated, await openPage(demo.base, false), 'mlp', PLANS.demo));
-  results.push(...await webgpuRows(isolated, PLANS.demo));
-  if (cnn) {
-    const cnnIsolated = await openPage(cnn.base, true);
-    const { models } = await (await fetch(`${cnn.base}/api/models`)).json();
-    for (const { name } of models) {
-      results.push(...await alternate(cnnIsolated, await openPage(cnn.base, false), name, PLANS.cnn));
-    }
-    // WebGPU here is SwiftShader on the CPU (~0.7 s a call at 16 rows): the smoke run leaves it to the MLP's rows.
-    if (!opts.smoke) results.push(...await webgpuRows(cnnIsolated, PLANS.cnn));
-  }
+  const isolated = await openPage(true);
+  const results = await timeIn(isolated, ['cpu', 'wasm', 'webgl'], names.demo, PLANS.demo);
+  // Threaded against single-threaded wasm: both pages alternate, so load changes hit both.
+  const plain = await openPage(false);
+  results.push(...await alternate(isolated, plain, 'mlp', PLANS.demo));
+  results.push(...await webgpuRows(isolated, names.demo, PLANS.demo));
+  for (const name of names.cnn) results.push(...await alternate(isolated, plain, name, PLANS.cnn));
+  // WebGPU here is SwiftShader on the CPU (~0.7 s a call at 16 rows): the smoke run leaves it to the MLP's rows.
+  if (names.cnn.length && !opts.smoke) results.push(...await webgpuRows(isolated, names.cnn, PLANS.cnn));
   console.log(JSON.stringify(results));
 } finally {
   await browser.close();
-  for (const { proc } of servers) proc.kill('SIGTERM');
+  proc.kill('SIGTERM');
+  if (served !== DEMO) await rm(served, { recursive: true, force: true });
 }
