@@ -92,9 +92,15 @@ lint: setup
 serve: setup models
 	$(PY) -m web.serve --models web/models --host $(HOST) --port $(PORT)
 
+# The benchmark's CNN: the model suite's ResNet, saved by the suite's own builder (bench/ may not import tests/);
+# bench/cnn.py exports it for tf.js and LiteRT.js into build/bench/models/ and keeps that while the model is unchanged.
+build/bench/resnet.keras: tests/suite/models.py | setup
+	@mkdir -p $(@D)
+	$(PY) -c 'import sys, pathlib, tests.suite.models as m; m.resnet(pathlib.Path(sys.argv[1]))' $(@D)
+
 # Measurements (minutes) into bench/raw/ (git-ignored); `make bench PUBLISH=1` updates the tracked bench/report.md,
 # results.json and chart.png. Not part of `make test`.
-bench: setup models $(CHROMIUM)
+bench: setup models build/bench/resnet.keras $(CHROMIUM)
 	$(PY) -m bench $(if $(filter 1,$(PUBLISH)),--publish)
 
 clean:

@@ -26,14 +26,20 @@ function bars(title, unit, rows, width = 560) {
 const colours = { 32: '#2f6feb', 100: '#9db7f5' };
 const training = results.training.rows.map((r) => [`${r.variant} · batch ${r.batch_size}`, r.examples_per_sec.median, colours[r.batch_size] ?? '#999']);
 const runtimes = { python: '#e8590c', node: '#12805c', chromium: '#2f6feb' };
-const mlp = results.inference.filter((r) => r.model === 'mlp');
-const latency = mlp.map((r) => [`${r.runtime} ${r.backend}`, r.batch1_ms.median, runtimes[r.runtime]]);
-const big = mlp.map((r) => [`${r.runtime} ${r.backend}`, r.big_batch_ms.median, runtimes[r.runtime]]);
+const label = (r) => `${r.runtime} ${r.web_runtime === 'litert' ? '' : r.runtime === 'python' ? '' : 'tf.js '}${r.backend}`;
+/** Batch-1 and large-batch latency charts of one model's rows. */
+function latencyCharts(model, title) {
+  const rows = results.inference.filter((r) => r.model === model);
+  if (!rows.length) return '';
+  const chart = (key, batch) => bars(`${title} inference latency, batch ${batch} (lower is better)`, 'ms',
+    rows.map((r) => [label(r), r[key].median, runtimes[r.runtime]]));
+  return `<div>${chart('batch1_ms', 1)}${chart('big_batch_ms', rows[0].big_batch)}</div>`;
+}
 const html = `<html><body style="margin:0;font:12px sans-serif;background:white">
   <div style="display:flex;flex-wrap:wrap;gap:8px;padding:8px;width:1140px">
   ${bars('MLP training throughput (higher is better)', 'ex/s', training)}
-  <div>${bars('MLP inference latency, batch 1 (lower is better)', 'ms', latency)}
-  ${bars(`MLP inference latency, batch ${mlp[0]?.big_batch} (lower is better)`, 'ms', big)}</div>
+  ${latencyCharts('mlp', 'MLP')}
+  ${results.cnn ? latencyCharts(results.cnn.model, `CNN (${results.cnn.model})`) : ''}
   </div><p style="padding:0 12px;color:#666">${results.machine.cpu}, ${results.machine.cores} cores · ${results.created}${results.smoke ? ' · SMOKE RUN' : ''}</p></body></html>`;
 
 const browser = await launchChromium();

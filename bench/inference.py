@@ -70,10 +70,57 @@ def python_model(artifacts_dir, meta: dict):
     return run, load_ms
 
 
-def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False) -> tuple[list[dict], dict]:
-    """Rows per runtime, backend and model (batch-1 and large-batch latency), and the wasm matmul rate per thread."""
-    big = 50 if smoke else 1000
-    runs1, runs_big = (3, 2) if smoke else (40, 8)
+def demo_models(models_dir, artifacts_dir):
+    """(folder, metadata, Python side, Python load ms) of each exported demo model with a SavedModel counterpart."""
+    for meta_file in sorted(models_dir.glob("*/metadata.json")):
+        meta = json.loads(meta_file.read_text())
+        if meta["counterpart"] and (artifacts_dir / meta["counterpart"] / "saved_model").is_dir():
+            yield (meta_file.parent, meta, *python_model(artifacts_dir, meta))
+
+
+def bench_model(folder, meta, py, py_load, plan: dict, node, litert_nodes, rounds: int) -> list[dict]:
+    """One model's rows: TF-Python and every web side, interleaved round by round at batch 1 and plan["big"].
+
+    plan: big (the large batch), runs1/runs_big (calls per side per round), backends (the tf.js Node ones),
+    cpu_big_runs (plain-JS cpu at the large batch takes ~0.3 s per call on the MLP: measured once, not per round).
+    """
+    big, runs1, runs_big, dir_ = plan["big"], plan["runs1"], plan["runs_big"], str(folder)
+    has_tflite = "file" in (meta.get("litert") or {})
+    side_of = {**{b: (node, b) for b in plan["backends"]},
+               **({b: (n, "litert-wasm") for b, n in litert_nodes.items()} if has_tflite else {})}
+    loads = {b: proc.ask(load=dir_, backend=wire) for b, (proc, wire) in side_of.items()}
+    sides = {("python", 1): lambda: py(1, runs1), ("python", big): lambda: py(big, runs_big)}
+    for b, (proc, wire) in side_of.items():
+        sides[b, 1] = lambda p=proc, w=wire: p.ask(time=dir_, backend=w, batch=1, runs=runs1)["median"]
+        if b != "cpu":
+            sides[b, big] = lambda p=proc, w=wire: p.ask(time=dir_, backend=w, batch=big, runs=runs_big)["median"]
+    samples = interleave(sides, rounds)
+    if "cpu" in side_of:
+        samples["cpu", big] = [node.ask(time=dir_, backend="cpu", batch=big, runs=plan["cpu_big_runs"])["median"]]
+    rows = []
+    for backend, load_ms, threads in [("tensorflow", py_load, None), *((b, loads[b]["load_ms"], loads[b]["threads"]) for b in side_of)]:
+        key = "python" if backend == "tensorflow" else backend
+        row = {"runtime": "python" if key == "python" else "node", "model": folder.name,
+               **({"web_runtime": "litert", "simd": loads[key].get("simd")} if key in LITERT_BACKENDS else {}),
+               "backend": backend, "load_ms": load_ms, "threads": threads, "big_batch": big,
+               "batch1_ms": spread(samples[key, 1]), "big_batch_ms": spread(samples[key, big])}
+        row["examples_per_sec"] = big * 1000 / row["big_batch_ms"]["median"]
+        if key != "python":
+            row["vs_python_batch1"] = ratio(samples[key, 1], samples["python", 1])
+            if len(samples[key, big]) == rounds:
+                row["vs_python_big"] = ratio(samples[key, big], samples["python", big])
+        rows.append(row)
+    return rows
+
+
+def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False, cnn: dict | None = None) -> tuple[list[dict], dict]:
+    """Rows per runtime, backend and model (batch-1 and large-batch latency), and the wasm matmul rate per thread.
+
+    cnn: bench/cnn.py's prepare() (its folder and Python side), timed like the demo models but without the plain-JS
+    cpu backend (seconds per call at its large batch).
+    """
+    demo = {"big": 50 if smoke else 1000, "runs1": 3 if smoke else 40, "runs_big": 2 if smoke else 8,
+            "backends": NODE_BACKENDS, "cpu_big_runs": 1 if smoke else 3}
     node = NodeSide()
     litert_nodes = {b: NodeSide(flags) for b, flags in LITERT_BACKENDS.items()}
     try:
@@ -81,37 +128,14 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
         # Cores this process really gets on a shared machine: what the worker pool can use at best.
         usable = [node.ask(parallel=os.cpu_count())["speedup"]]
         rows = []
-        for meta_file in sorted(models_dir.glob("*/metadata.json")):
-            meta = json.loads(meta_file.read_text())
-            if not meta["counterpart"] or not (artifacts_dir / meta["counterpart"] / "saved_model").is_dir():
-                continue
-            dir_ = str(meta_file.parent)
-            py, py_load = python_model(artifacts_dir, meta)
-            has_tflite = "file" in (meta.get("litert") or {})
-            side_of = {**{b: (node, b) for b in NODE_BACKENDS},
-                       **({b: (n, "litert-wasm") for b, n in litert_nodes.items()} if has_tflite else {})}
-            backends = tuple(side_of)
-            loads = {b: proc.ask(load=dir_, backend=wire) for b, (proc, wire) in side_of.items()}
-            sides = {("python", 1): lambda: py(1, runs1), ("python", big): lambda: py(big, runs_big)}
-            for b, (proc, wire) in side_of.items():
-                sides[b, 1] = lambda p=proc, w=wire: p.ask(time=dir_, backend=w, batch=1, runs=runs1)["median"]
-                if b != "cpu":  # plain-JS matmuls take ~0.3 s at batch 1000: measured once below, not per round
-                    sides[b, big] = lambda p=proc, w=wire: p.ask(time=dir_, backend=w, batch=big, runs=runs_big)["median"]
-            samples = interleave(sides, rounds)
-            samples["cpu", big] = [node.ask(time=dir_, backend="cpu", batch=big, runs=1 if smoke else 3)["median"]]
-            for backend, load_ms, threads in [("tensorflow", py_load, None),
-                                               *((b, loads[b]["load_ms"], loads[b]["threads"]) for b in backends)]:
-                key = "python" if backend == "tensorflow" else backend
-                row = {"runtime": "python" if key == "python" else "node", "model": meta_file.parent.name,
-                       **({"web_runtime": "litert", "simd": loads[key].get("simd")} if key in LITERT_BACKENDS else {}),
-                       "backend": backend, "load_ms": load_ms, "threads": threads, "big_batch": big,
-                       "batch1_ms": spread(samples[key, 1]), "big_batch_ms": spread(samples[key, big])}
-                row["examples_per_sec"] = big * 1000 / row["big_batch_ms"]["median"]
-                if key != "python":
-                    row["vs_python_batch1"] = ratio(samples[key, 1], samples["python", 1])
-                    if len(samples[key, big]) == rounds:
-                        row["vs_python_big"] = ratio(samples[key, big], samples["python", big])
-                rows.append(row)
+        for folder, meta, py, py_load in demo_models(models_dir, artifacts_dir):
+            rows += bench_model(folder, meta, py, py_load, demo, node, litert_nodes, rounds)
+        if cnn:  # smoke: the goldens' batch (16), which model.tflite has a signature for, and no pool (its workers
+            # each load the CNN, seconds; the demo models run the pool's code path)
+            plan = {**demo, "big": 16 if smoke else cnn["big"], "runs_big": 2 if smoke else 3,
+                    "backends": ("wasm",) if smoke else ("wasm", "pool")}
+            meta = json.loads((cnn["folder"] / "metadata.json").read_text())
+            rows += bench_model(cnn["folder"], meta, cnn["python"], cnn["python_load_ms"], plan, node, litert_nodes, rounds)
         usable.append(node.ask(parallel=os.cpu_count())["speedup"])  # and again at the end
         return rows, {"wasm_matmul_gflops_per_thread": wasm, "node_parallel_speedup": usable}
     finally:
@@ -119,9 +143,9 @@ def bench_inference(models_dir, artifacts_dir, rounds: int, smoke: bool = False)
             side.close()
 
 
-def bench_browser(smoke: bool = False) -> list[dict]:
+def bench_browser(smoke: bool = False, cnn_models=None) -> list[dict]:
     """tf.js in headless Chromium (cpu, wasm, webgl; wasm with and without cross-origin isolation) and LiteRT.js (wasm,
-    WebGPU where Chromium gives an adapter), via bench/browser.js."""
-    cmd = ["node", "bench/browser.js"] + (["--smoke"] if smoke else [])
+    WebGPU where Chromium gives an adapter), via bench/browser.js; cnn_models: the CNN's models folder, served too."""
+    cmd = ["node", "bench/browser.js"] + (["--smoke"] if smoke else []) + (["--cnn", str(cnn_models)] if cnn_models else [])
     out = subprocess.run(cmd, cwd=paths.CHECKOUT, capture_output=True, text=True, timeout=900, check=True)
     return json.loads(out.stdout)

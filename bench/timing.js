@@ -32,16 +32,16 @@ export async function timePredict(tf, predict, xs, runs) {
 }
 
 /**
- * Batch-1 latency (ms) and batch-1000 throughput (examples/s) of a model.
+ * Batch-1 latency (ms) and large-batch throughput (examples/s) of a model.
  * predict(inputs) → Promise<output tensors>: parity.js's runModel bound to the model and its metadata.
+ * plan: the large batch's rows, and how many calls to time at batch 1 and at the large batch.
  */
-export async function timeModel(tf, predict, meta, smoke = false) {
-  const big = smoke ? 50 : 1000;
+export async function timeModel(tf, predict, meta, { big, runs1, runsBig }) {
   const x1 = inputsOf(tf, meta, 1);
   const xBig = inputsOf(tf, meta, big);
   try {
-    const batch1 = await timePredict(tf, predict, x1, smoke ? 3 : 200);
-    const batchBig = await timePredict(tf, predict, xBig, smoke ? 2 : 30);
+    const batch1 = await timePredict(tf, predict, x1, runs1);
+    const batchBig = await timePredict(tf, predict, xBig, runsBig);
     return {
       batch1_ms: batch1,
       big_batch: big,
