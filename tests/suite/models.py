@@ -40,7 +40,7 @@ class Case:
     build: Callable[[Path], Path]  # writes the model under a folder; returns what `tfjs-bridge export` is given
     exports: dict = field(default_factory=lambda: {"auto": []})
     refused: dict = field(default_factory=dict)  # export suffix → what its one-line refusal (exit 2) must say
-    litert: str = ""  # the export suffix that also writes model.tflite (--runtime tfjs,litert); default: see LITERT
+    litert: str = ""  # the export suffix that also writes model.tflite (--runtime tfjs,litert); default: LITERT_PREFERENCE
 
     def __post_init__(self):
         """Add --runtime tfjs,litert to the LiteRT.js export's arguments (a copy: export dicts are shared by cases)."""
