@@ -1,5 +1,6 @@
 """The model suite (tests/suite/models.py, built by `make suite`): every export succeeds or is refused in one line,
-and every model folder passes in tf.js on cpu and wasm, except where tf.js itself is known to fail (named)."""
+every model folder passes in tf.js on cpu and wasm, except where tf.js itself is known to fail (named), and each
+case's LiteRT.js export passes on LiteRT.js wasm, except where the exporter names why it wrote no model.tflite."""
 
 import json
 import re
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.suite import table
-from tests.suite.models import CASES, EXPECTED_LIMITS, LIMITS, VOCAB
+from tests.suite.models import CASES, LITERT, LITERT_REFUSALS, VOCAB, expected_to_fail, known_failure
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.export.ops import KERNELS_FILE
 from tfjs_bridge.verify.node import run_harness
@@ -63,9 +64,10 @@ def test_layers_refusal_names_the_way_out(records):
 
 
 def test_auto_falls_back_to_graph_saying_why(records):
-    assert records["gru-auto"]["stderr"] == [
+    assert records["gru-auto"]["stderr"][0] == (
         "note: gru-auto: exported as a graph model: layer 'gru' (GRU) has reset_after=True: tfjs-layers implements GRU "
-        "only with reset_after=False"]
+        "only with reset_after=False")
+    assert records["gru-auto"]["stderr"][1:] == [litert_note("gru-auto")]  # its LiteRT.js export, refused
     meta = json.loads((SUITE / "models" / "gru-auto" / "metadata.json").read_text())
     assert meta["format"] == "graph"
     lstm = json.loads((SUITE / "models" / "bilstm-layers" / "metadata.json").read_text())
@@ -95,15 +97,50 @@ def test_auto_ships_the_graph_when_the_layers_model_fails_in_tfjs(records):
     assert "expected ndim=4, found ndim=2" in note
 
 
-def test_every_row_passes_or_fails_for_its_named_tfjs_limitation(rows, records):
-    exported = [f for f, r in records.items() if r["exit"] == 0 or shipped_unproven(r)]
-    assert {(f, b) for f in exported for b in ("cpu", "wasm")} == set(rows)
+def exported(records) -> list[str]:
+    """The folders the suite's exports wrote."""
+    return [f for f, r in records.items() if r["exit"] == 0 or shipped_unproven(r)]
+
+
+def litert_folders(records) -> set[str]:
+    """The folders exported with --runtime tfjs,litert (one per case whose tf.js export was not refused)."""
+    return {f"{c.name}-{c.litert}" for c in CASES} & set(exported(records))
+
+
+def test_every_row_passes_or_fails_for_its_named_limitation(rows, records):
+    """tf.js rows: pass, or fail for their named tf.js limitation; LiteRT.js rows: pass, or name the exporter's refusal."""
+    expected = {(f, b) for f in exported(records) for b in ("cpu", "wasm")}
+    assert expected | {(f, "litert-wasm") for f in litert_folders(records)} == set(rows)
     for key, row in rows.items():
-        limit = EXPECTED_LIMITS.get(key)
-        if limit is None:
+        if not expected_to_fail(key):
             assert row["pass"], (key, row.get("error"), row.get("outputs"))
-        else:  # the limitation is real: the row fails, and for the reason named (a tf.js fix would show here)
-            assert not row["pass"] and LIMITS[limit][1](row), (key, row)
+        else:  # the limitation is real: the row fails, and for the reason named (a fix would show here)
+            assert not row["pass"] and known_failure(key, row), (key, row)
+
+
+def test_each_case_exports_one_float32_model_for_litert(records):
+    for case in CASES:
+        assert [s for s, args in case.exports.items() if "--runtime" in args] == [case.litert], case.name
+        assert case.exports[case.litert][-2:] == LITERT and "--quantize" not in case.exports[case.litert], case.name
+    assert set(LITERT_REFUSALS) <= litert_folders(records)  # no stale entry
+
+
+def litert_note(folder: str) -> str:
+    """The exporter's one line for a LiteRT.js export it refused, as metadata.json records the reason."""
+    return f"note: {folder}: no model.tflite for LiteRT.js: {metadata(folder)['litert']['refused']}"
+
+
+def test_litert_exports_are_written_or_refused_in_one_line(records):
+    """model.tflite is written (and recorded), or its refusal is one note naming the reason LITERT_REFUSALS expects."""
+    for folder in litert_folders(records):
+        record, stderr = metadata(folder)["litert"], records[folder]["stderr"]
+        tflite = SUITE / "models" / folder / "model.tflite"
+        if folder in LITERT_REFUSALS:
+            assert LITERT_REFUSALS[folder] in record.get("refused", ""), (folder, record)
+            assert stderr.count(litert_note(folder)) == 1 and not tflite.exists(), (folder, stderr)
+        else:
+            assert record["file"] == tflite.name and tflite.stat().st_size == record["bytes"], (folder, record)
+            assert not any("no model.tflite" in line for line in stderr), (folder, stderr)
 
 
 PASS = re.compile(r"pass ([0-9.e+-]+)")

@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from tests.suite.models import CASES, EXPECTED_LIMITS, LIMITS
+from tests.suite.models import CASES, known_failure
 from tfjs_bridge.common.paths import CHECKOUT
 from tfjs_bridge.verify.node import run_harness
 
@@ -20,8 +20,10 @@ HEADER = """# Support table: what runs where
      tests/e2e/test_suite.py fails when this file no longer matches the suite's exports. -->
 
 The models of [`tests/suite/models.py`](../tests/suite/models.py), saved as users save them and exported through
-the command line (`make suite`), then verified in one Node run: max |Δ| against Python's outputs per backend;
-✗ names what tf.js 4.22 itself cannot run. How the suite is built: [export.md](export.md#the-model-suite).
+the command line (`make suite`), then verified in one Node run: max |Δ| against Python's outputs per backend
+(tf.js 4.22's cpu and wasm; LiteRT.js 2.5.3's wasm for each model's one export with `--runtime tfjs,litert`, `-`
+for the others); ✗ names what tf.js itself cannot run, or why the exporter wrote no `model.tflite`.
+How the suite is built: [export.md](export.md#the-model-suite); LiteRT.js: [litert.md](litert.md).
 
 """
 
@@ -32,14 +34,18 @@ def harness_rows(models: Path) -> dict:
     return {(r["model"], r["backend"]): r for r in json.loads(result.stdout)["rows"]}
 
 
-def cell(row: dict | None, limit: str | None) -> str:
-    """pass with max |Δ|, the named tf.js limitation, or FAIL with why."""
+BACKENDS = ("cpu", "wasm", "litert-wasm")
+
+
+def cell(key: tuple[str, str], row: dict | None) -> str:
+    """pass with max |Δ|, the named reason it is known to fail for (models.known_failure), or FAIL with why."""
     if row is None:
         return "-"
     if row.get("pass"):
         return f"pass {row['maxAbsDiff']:.1e}"
-    if limit and LIMITS[limit][1](row):
-        return f"✗ {LIMITS[limit][0]}"
+    known = known_failure(key, row)
+    if known:
+        return f"✗ {known}"
     return f"FAIL {row.get('error') or 'max |Δ| ' + str(row.get('maxAbsDiff'))}"
 
 
@@ -48,20 +54,20 @@ def markdown(root: Path, rows: dict | None = None) -> str:
     records = json.loads((root / "exports.json").read_text())
     rows = harness_rows(root / "models") if rows is None else rows
     kinds = {c.name: c.kind for c in CASES}
-    lines = ["| model | export | format | rules | cpu | wasm |", "|---|---|---|---|---|---|"]
+    lines = ["| model | export | format | rules | cpu | wasm | LiteRT.js wasm |", "|---|---|---|---|---|---|---|"]
     refusals = []
     for rec in records:
         folder = rec["folder"]
-        if rec["exit"] != 0:
+        if rec["exit"] == 2:  # exit 1 (an auto export shipped unproven) has a folder: its rows are in the table
             refusals.append(f"- {kinds[rec['case']]} (`{' '.join(rec['args']) or 'auto'}`): "
                             f"`{rec['stderr'][-1].removeprefix('error: ')}` (exit {rec['exit']})")
             continue
         meta = json.loads((root / "models" / folder / "metadata.json").read_text())
         quant = (meta["quantization"] or {}).get("dtype")
         label = f"{meta['format']}" + (f" {quant}" if quant else "")
-        cells = [cell(rows.get((folder, b)), EXPECTED_LIMITS.get((folder, b))) for b in ("cpu", "wasm")]
+        cells = [cell((folder, b), rows.get((folder, b))) for b in BACKENDS]
         rules = ", ".join(f"{r['rule']}×{r['count']}" for r in meta.get("compat", [])) or "-"
-        lines.append(f"| {kinds[rec['case']]} | `{folder}` | {label} | {rules} | {cells[0]} | {cells[1]} |")
+        lines.append(f"| {kinds[rec['case']]} | `{folder}` | {label} | {rules} | {' | '.join(cells)} |")
     return "\n".join([*lines, "", "Refused, in one line with exit 2:", "", *refusals]) + "\n"
 
 
