@@ -65,6 +65,45 @@ export function nest(values, dims) {
   return Array.from({ length: dims[0] }, (_, i) => nest(values.slice(i * step, (i + 1) * step), dims.slice(1)));
 }
 
+/** A hidden file input and the button that opens it; onPick(bitmap) gets each image chosen. */
+function uploadControls(onPick) {
+  const upload = h('input', { type: 'file', accept: 'image/*', className: 'visually-hidden' });
+  upload.addEventListener('change', async () => {
+    const [file] = upload.files;
+    if (file) onPick(await createImageBitmap(file));
+  });
+  const button = h('button', { type: 'button', textContent: 'Upload image' });
+  button.addEventListener('click', () => upload.click());
+  return [upload, button];
+}
+
+/** The pad drawn into the preview at the input's size, its pixels written into values as model values. */
+function resample(pad, preview, values, channels, scaling) {
+  const { width, height } = preview;
+  const ctx = preview.getContext('2d', { willReadFrequently: true });
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(pad, 0, 0, width, height);
+  const { data } = ctx.getImageData(0, 0, width, height);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < channels; c++) {
+      // One channel: the grey level (mean of R, G, B); otherwise R, G, B (and alpha) in order.
+      const v = channels === 1 ? (data[4 * p] + data[4 * p + 1] + data[4 * p + 2]) / 3 : data[4 * p + c];
+      values[p * channels + c] = v * scaling.scale + scaling.offset;
+    }
+  }
+}
+
+/** Model values as an image: pixels un-scaled back to 0..255 (one channel shown as grey). */
+function pixels(values, width, height, channels, scaling) {
+  const image = new ImageData(width, height);
+  for (let p = 0; p < width * height; p++) {
+    const at = (c) => Math.round(Math.min(255, Math.max(0, (values[p * channels + Math.min(c, channels - 1)] - scaling.offset) / scaling.scale)));
+    image.data.set([at(0), at(1), at(2), 255], 4 * p);
+  }
+  return image;
+}
+
 /** A drawing pad plus upload for image inputs [H, W] or [H, W, C], resized and scaled as the model was fed. */
 function imageWidget(spec, meta, onChange) {
   const [height, width, channels = 1] = spec.shape.slice(1);
@@ -76,17 +115,11 @@ function imageWidget(spec, meta, onChange) {
   const preview = h('canvas', { width, height, className: 'preview' });
   let fixed = null; // golden values shown on the pad: used exactly, until the user draws or uploads
   const drawn = drawingPad(pad, { onStart: () => { fixed = null; }, onStroke: onChange });
-  const upload = h('input', { type: 'file', accept: 'image/*', className: 'visually-hidden' });
-  upload.addEventListener('change', async () => {
-    const [file] = upload.files;
-    if (!file) return;
-    const bitmap = await createImageBitmap(file);
+  const [upload, uploadButton] = uploadControls((bitmap) => {
     drawn.paintImage(bitmap);
     fixed = null;
     onChange();
   });
-  const uploadButton = h('button', { type: 'button', textContent: 'Upload image' });
-  uploadButton.addEventListener('click', () => upload.click());
   const clear = h('button', { type: 'button', textContent: 'Clear' });
   clear.dataset.testid = 'clear';
   const element = h('div', { className: 'image-input' }, pad,
@@ -103,30 +136,14 @@ function imageWidget(spec, meta, onChange) {
       paintDigit(preview, values);
       return values;
     }
-    const ctx = preview.getContext('2d', { willReadFrequently: true });
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(pad, 0, 0, width, height);
-    const { data } = ctx.getImageData(0, 0, width, height);
-    for (let p = 0; p < width * height; p++) {
-      for (let c = 0; c < channels; c++) {
-        // One channel: the grey level (mean of R, G, B); otherwise R, G, B (and alpha) in order.
-        const v = channels === 1 ? (data[4 * p] + data[4 * p + 1] + data[4 * p + 2]) / 3 : data[4 * p + c];
-        values[p * channels + c] = v * scaling.scale + scaling.offset;
-      }
-    }
+    resample(pad, preview, values, channels, scaling);
     return values;
   }
 
   /** Show golden values on the pad and the preview (pixels un-scaled back to 0..255) and use them exactly. */
   function fill(values) {
     fixed = Float32Array.from(values);
-    const image = new ImageData(width, height);
-    for (let p = 0; p < width * height; p++) {
-      const at = (c) => Math.round(Math.min(255, Math.max(0, (values[p * channels + Math.min(c, channels - 1)] - scaling.offset) / scaling.scale)));
-      image.data.set([at(0), at(1), at(2), 255], 4 * p);
-    }
-    preview.getContext('2d').putImageData(image, 0, 0);
+    preview.getContext('2d').putImageData(pixels(values, width, height, channels, scaling), 0, 0);
     drawn.ctx.imageSmoothingEnabled = false;
     drawn.ctx.drawImage(preview, 0, 0, pad.width, pad.height);
   }
