@@ -2,6 +2,7 @@
 
 import contextlib
 import importlib
+import logging
 import os
 import re
 import sys
@@ -84,6 +85,9 @@ def quiet_tensorflow():
 
     if not verbose_requested():
         absl.logging.set_verbosity(absl.logging.ERROR)
+        # TF's Python warnings (tf.function retracing while TFLite's converter re-saves a ConvNeXt, ...) are about
+        # TensorFlow's internals, not what the user asked for: one per traced function, dozens per export.
+        tf.get_logger().setLevel(logging.ERROR)
     return tf
 
 
