@@ -8,8 +8,9 @@ import re
 
 BACKENDS = ("cpu", "wasm")
 MESSAGE_CHARS = 200  # a note is cut here: the first words say what failed
-# A row of docs/support-table.md: | model | `folder` | format | rules | cpu | wasm |
-ROW = re.compile(r"^\| [^|]+ \| `(?P<folder>[^`]+)` \| (?P<format>[^|]+) \| [^|]+ \| (?P<cpu>[^|]+) \| (?P<wasm>[^|]+) \|$")
+# A row of docs/support-table.md: | model | `folder` | format | rules | cpu | wasm | (then LiteRT.js's columns)
+ROW = re.compile(r"^\| [^|]+ \| `(?P<folder>[^`]+)` \| (?P<format>[^|]+) \| [^|]+ \| (?P<cpu>[^|]+) \| (?P<wasm>[^|]+) \|"
+                 r"(?: [^|]+ \|)*$")
 
 
 def cut(message: str) -> str:
