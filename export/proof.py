@@ -103,11 +103,14 @@ def export_proven(source: Source, out_root: Path, options: ExportOptions, prove)
     name = options.folder or base_name(source)
     # Candidates are staged apart from out_root: only the chosen one is swapped in there, atomically, as always.
     with tempfile.TemporaryDirectory(prefix=f"tfjs-bridge-{name}-candidates-") as tmp:
+        # Messages naming a staged candidate name the path as it is in the output (the staging folder is gone).
+        staged = re.compile(rf"{re.escape(tmp)}/[^/ ]+/{re.escape(name)}")
+        shipped = lambda text: staged.sub(str(Path(out_root) / name), text)  # noqa: E731
         try:
-            return choose(source, Path(tmp), Path(out_root), name, options, goldens, prove)
-        except Unwritable as err:  # a staged candidate could not be written: name the path as it is in the output
-            staged = re.compile(rf"{re.escape(tmp)}/[^/ ]+/{re.escape(name)}")
-            raise Unwritable(staged.sub(str(Path(out_root) / name), str(err))) from None
+            meta, failed = choose(source, Path(tmp), Path(out_root), name, options, goldens, prove)
+        except Unwritable as err:  # a staged candidate could not be written
+            raise Unwritable(shipped(str(err))) from None
+        return meta, [shipped(line) for line in failed]
 
 
 def choose(source: Source, staging: Path, out_root: Path, name: str, options: ExportOptions, goldens: dict,

@@ -92,11 +92,13 @@ def test_failures_name_the_check_a_row_missed():
 
 
 def test_no_passing_candidate_ships_the_best_naming_failures_exit_1(keepdims_file, tmp_path):
-    failing = lambda folder: [{"backend": b, "pass": False, "error": f"{b} broke"} for b in ("cpu", "wasm")]  # noqa: E731
+    # The harness names the candidate's file, staged in a temporary folder; the line names the shipped folder's.
+    failing = lambda folder: [{"backend": b, "pass": False, "error": f"{folder}/model.json: {b} broke"} for b in ("cpu", "wasm")]  # noqa: E731
     code, err = run(lambda a: main(a, prove=failing, prove_missing=lambda: None), [str(keepdims_file), "--out", str(tmp_path)])
     assert code == 1
-    assert "error: no candidate passes in tf.js everywhere; shipped the best: keepdims: cpu: cpu broke" in err, err
-    assert "keepdims: wasm: wasm broke" in err
+    shipped = tmp_path / "keepdims" / "model.json"
+    assert f"error: no candidate passes in tf.js everywhere; shipped the best: keepdims: cpu: {shipped}: cpu broke" in err, err
+    assert f"keepdims: wasm: {shipped}: wasm broke" in err
     assert meta(tmp_path / "keepdims")["format"] == "graph"
 
 

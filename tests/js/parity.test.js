@@ -95,6 +95,7 @@ describe('parity arithmetic', () => {
       'Found duplicate axes in input component ii. Support for duplicate axes in input is not implemented yet.': 'tf.js wasm einsum: no duplicate axes',
       'Support for more than 2 input tensors is not implemented yet.': 'tf.js wasm einsum: no more than 2 input tensors',
       'The ellipsis notation ("...") is not supported yet.': 'tf.js wasm einsum: no ellipsis notation',
+      'RuntimeError: memory access out of bounds': 'tf.js wasm bug: a kernel read outside WebAssembly memory (GatherV2 with batch_dims does)',
     };
     for (const [message, label] of Object.entries(labelled)) assert.equal(describeFailure(new Error(message), 'wasm').unsupported, label);
     // A timed-out folder or a worker crash of unknown cause is a failure, not a tf.js limitation.
