@@ -213,4 +213,6 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):  # `--help` once wrote a folder named --help
+        sys.exit(f"usage: python {Path(__file__).name} OUT (a folder that does not exist yet)")
     sys.exit(main(Path(sys.argv[1])))
